@@ -1,0 +1,130 @@
+"""``POST /v1/chat/completions``: authenticate → parse & bound → inspect → record → enforce.
+
+Exactly one ledger entry per request, written before anything is sent back or forwarded: refused
+requests (bad input, no key, unknown model, a red line) are recorded as ``block`` with the reason.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from redline.canonical import sha256_digest
+from redline.errors import LedgerUnavailable, RedlineError, UpstreamError, UpstreamTimeout
+from redline.gateway.app import Call, Gateway
+from redline.gateway.wire import decision_headers, error_response, refusal_response
+from redline.parse import parse_chat, read_json
+from redline.policy import Action
+from redline.principals import Role
+from redline.providers import UpstreamReply
+from redline.store import Content, Outcome
+
+ENDPOINT = "/v1/chat/completions"
+
+
+async def chat_completions(request: Request) -> Response:
+    gateway: Gateway = request.app.state.gateway
+    call = Call(ENDPOINT)
+    try:
+        call.principal = gateway.authenticate(request, Role.CLIENT)
+        call.raw = await gateway.read_body(request)
+        chat = parse_chat(read_json(call.raw, gateway.bounds), gateway.bounds)
+        call.model = chat.model
+        provider = gateway.router.route(chat.model)
+        call.upstream = provider.config.name
+    except RedlineError as exc:
+        return await _refuse(gateway, call, exc)
+
+    started = time.perf_counter()
+    inspection = await gateway.pipeline.inspect(chat.segments, call.principal.key_id)
+    gateway.metrics.inspection_seconds.observe(time.perf_counter() - started)
+    decision = inspection.decision
+    try:
+        await gateway.record(call, decision)
+    except LedgerUnavailable as exc:
+        return _respond(gateway, error_response(exc, None))
+    if decision.kind in (Action.BLOCK, Action.HOLD):
+        return _respond(gateway, refusal_response(gateway.pack, decision, call.decision_id))
+
+    headers = decision_headers(call.decision_id, decision)
+    upstream_started = time.perf_counter()
+    try:
+        reply = await provider.chat(call.raw, stream=chat.stream)
+    except (UpstreamError, UpstreamTimeout) as exc:
+        gateway.appender.record_outcome(Outcome(call.decision_id, exc.status, None, None))
+        return _respond(gateway, error_response(exc, call.decision_id))
+    upstream_ms = (time.perf_counter() - upstream_started) * 1000
+    gateway.metrics.upstream_seconds.labels(provider.config.name).observe(upstream_ms / 1000)
+
+    if reply.chunks is not None:
+        return _respond(
+            gateway,
+            StreamingResponse(
+                _relay(gateway, call, reply, upstream_ms),
+                status_code=reply.status,
+                headers=headers | {"Cache-Control": "no-cache"},
+                media_type=reply.content_type,
+            ),
+        )
+    body = reply.body or b""
+    _record_outcome(gateway, call, reply.status, upstream_ms, body)
+    return _respond(gateway, Response(body, reply.status, headers, media_type=reply.content_type))
+
+
+async def _refuse(gateway: Gateway, call: Call, exc: RedlineError) -> Response:
+    try:
+        await gateway.record_refusal(call, exc)
+    except LedgerUnavailable as ledger_down:
+        return _respond(gateway, error_response(ledger_down, None))
+    return _respond(gateway, error_response(exc, call.decision_id))
+
+
+async def _relay(
+    gateway: Gateway, call: Call, reply: UpstreamReply, upstream_ms: float
+) -> AsyncIterator[bytes]:
+    """Pass the upstream's SSE stream through; a stream that breaks ends with an error event."""
+    assert reply.chunks is not None
+    kept: list[bytes] = []
+    size = 0
+    status = reply.status
+    try:
+        async for chunk in reply.chunks:
+            if size < gateway.settings.max_body_bytes:
+                kept.append(chunk)
+                size += len(chunk)
+            yield chunk
+    except Exception as exc:  # the upstream broke off mid-stream; aiohttp raises several kinds
+        status = 502
+        error = {
+            "error": {
+                "message": f"upstream stream broke off ({type(exc).__name__})",
+                "type": "upstream_error",
+                "param": None,
+                "code": "upstream_unavailable",
+                "decision_id": call.decision_id,
+            }
+        }
+        yield b"data: " + orjson.dumps(error) + b"\n\n"
+    finally:
+        _record_outcome(gateway, call, status, upstream_ms, b"".join(kept))
+
+
+def _record_outcome(
+    gateway: Gateway, call: Call, status: int, upstream_ms: float, body: bytes
+) -> None:
+    digest = sha256_digest(body) if body else None
+    contents = []
+    if digest is not None and gateway.settings.store_bodies:
+        contents.append(Content(call.decision_id, "response", digest, body))
+    gateway.appender.record_outcome(
+        Outcome(call.decision_id, status, upstream_ms, digest), contents
+    )
+
+
+def _respond(gateway: Gateway, response: Response) -> Response:
+    gateway.metrics.responses.labels(ENDPOINT, str(response.status_code)).inc()
+    return response

@@ -1,0 +1,85 @@
+"""Operations endpoints: models, one decision's ledger entry, health, readiness and metrics."""
+
+from __future__ import annotations
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from redline.errors import NotFound, RedlineError
+from redline.gateway.app import Gateway
+from redline.gateway.wire import error_response
+from redline.principals import Role
+
+
+def _json(document: object, status: int = 200) -> Response:
+    return Response(orjson.dumps(document), status, media_type="application/json")
+
+
+async def models(request: Request) -> Response:
+    gateway: Gateway = request.app.state.gateway
+    try:
+        gateway.authenticate(request, Role.CLIENT)
+    except RedlineError as exc:
+        return error_response(exc, None)
+    data = [
+        {"id": model, "object": "model", "created": 0, "owned_by": upstream}
+        for model, upstream in gateway.router.listed_models()
+    ]
+    return _json({"object": "list", "data": data})
+
+
+async def decision(request: Request) -> Response:
+    """The ledger entry of one decision, exactly as recorded (auditors and admins)."""
+    gateway: Gateway = request.app.state.gateway
+    try:
+        gateway.authenticate(request, Role.AUDITOR)
+        stored = gateway.store.get_entry(request.path_params["decision_id"])
+        if stored is None:
+            raise NotFound("no decision with that id")
+    except RedlineError as exc:
+        return error_response(exc, None)
+    outcome = gateway.store.get_outcome(stored.decision_id)
+    return _json(
+        {
+            "seq": stored.seq,
+            "entry": orjson.loads(stored.entry),
+            "outcome": None
+            if outcome is None
+            else {
+                "status": outcome.status,
+                "upstream_ms": outcome.upstream_ms,
+                "response_digest": outcome.response_digest,
+            },
+        }
+    )
+
+
+async def healthz(request: Request) -> Response:
+    return _json({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    gateway: Gateway = request.app.state.gateway
+    checks = {"ledger": gateway.appender.healthy}
+    try:
+        gateway.store.ping()
+        checks["store"] = True
+    except Exception:
+        checks["store"] = False
+    ready = all(checks.values())
+    return _json(
+        {
+            "status": "ready" if ready else "not ready",
+            "checks": checks,
+            "policy": gateway.pack_hash,
+        },
+        200 if ready else 503,
+    )
+
+
+async def metrics(request: Request) -> Response:
+    gateway: Gateway = request.app.state.gateway
+    return Response(
+        gateway.metrics.exposition(), media_type="text/plain; version=0.0.4; charset=utf-8"
+    )

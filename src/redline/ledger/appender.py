@@ -1,0 +1,196 @@
+"""Group commit: one writer thread that makes many concurrent appends durable with one commit.
+
+The contract, which the gateway relies on for "nothing passes unrecorded":
+
+- ``append`` MUST NOT return before its entry, and the contents given with it, are durable in the
+  store. It returns the entry's sequence number and canonical bytes.
+- If the store cannot write, ``append`` MUST raise ``LedgerUnavailable``; the caller refuses the
+  request. No sequence number is consumed by a failed batch.
+- Sequence numbers are contiguous from 0, in commit order; this process is the log's only writer.
+- ``record_outcome`` is best effort after the response: it never blocks or fails a request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from redline.errors import LedgerUnavailable
+from redline.ledger.entry import AppendedEntry, EntryDraft, encode_entry
+from redline.store import Content, Outcome, Store, StoredEntry
+
+log = logging.getLogger("redline.ledger")
+
+
+@dataclass
+class _Append:
+    draft: EntryDraft
+    loop: asyncio.AbstractEventLoop | None
+    future: asyncio.Future[AppendedEntry] | None
+    done: threading.Event | None = None
+    result: AppendedEntry | BaseException | None = None
+
+
+@dataclass
+class _Outcome:
+    outcome: Outcome
+    contents: tuple[Content, ...]
+
+
+_STOP = object()
+
+
+class LedgerAppender:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        max_batch: int = 512,
+        on_commit: Callable[[int, float], None] | None = None,
+    ) -> None:
+        self._store = store
+        self._max_batch = max_batch
+        self._on_commit = on_commit
+        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._next_seq = 0
+        self._healthy = True
+
+    @property
+    def healthy(self) -> bool:
+        return self._healthy and self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        self._next_seq = self._store.last_sequence() + 1
+        self._thread = threading.Thread(target=self._run, name="redline-ledger", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        """Drain everything queued, then stop the writer."""
+        if self._thread is None:
+            return
+        self._queue.put(_STOP)
+        self._thread.join()
+        self._thread = None
+
+    async def append(self, draft: EntryDraft) -> AppendedEntry:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[AppendedEntry] = loop.create_future()
+        self._queue.put(_Append(draft, loop, future))
+        return await future
+
+    def append_blocking(self, draft: EntryDraft) -> AppendedEntry:
+        """The same contract as ``append``, for callers without an event loop (CLI, tests)."""
+        job = _Append(draft, None, None, threading.Event())
+        self._queue.put(job)
+        assert job.done is not None
+        job.done.wait()
+        if isinstance(job.result, BaseException):
+            raise job.result
+        assert job.result is not None
+        return job.result
+
+    def record_outcome(self, outcome: Outcome, contents: Sequence[Content] = ()) -> None:
+        self._queue.put(_Outcome(outcome, tuple(contents)))
+
+    # -- the writer thread -------------------------------------------------------------------
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            jobs = [self._queue.get()]
+            while len(jobs) < self._max_batch:
+                try:
+                    jobs.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            if _STOP in jobs:
+                stopping = True
+            appends = [job for job in jobs if isinstance(job, _Append)]
+            outcomes = [job for job in jobs if isinstance(job, _Outcome)]
+            if appends:
+                self._commit_appends(appends)
+            if outcomes:
+                self._commit_outcomes(outcomes)
+
+    def _commit_appends(self, jobs: list[_Append]) -> None:
+        started = time.perf_counter()
+        results: list[AppendedEntry | BaseException]
+        try:
+            stored: list[StoredEntry] = []
+            contents: list[Content] = []
+            appended: list[AppendedEntry] = []
+            for offset, job in enumerate(jobs):
+                seq = self._next_seq + offset
+                draft = job.draft
+                entry = encode_entry(draft, seq)
+                principal = draft.principal
+                stored.append(
+                    StoredEntry(
+                        seq=seq,
+                        decision_id=draft.decision_id,
+                        entry=entry,
+                        time=draft.time.isoformat(),
+                        decision=draft.decision.kind.value,
+                        red_line=draft.decision.red_line,
+                        key_id=None if principal is None else principal.key_id,
+                    )
+                )
+                contents.extend(draft.contents)
+                appended.append(AppendedEntry(seq, draft.decision_id, entry))
+            self._store.append_entries(stored, contents)
+            self._next_seq += len(jobs)
+            self._healthy = True
+            results = list(appended)
+        except Exception as exc:
+            log.error("ledger append failed: %s", type(exc).__name__, exc_info=exc)
+            self._healthy = False
+            # If the store is down, the next batch finds out again and retries.
+            with contextlib.suppress(Exception):
+                self._next_seq = self._store.last_sequence() + 1
+            failure = LedgerUnavailable("the decision ledger cannot be written; request refused")
+            results = [failure] * len(jobs)
+        if self._on_commit is not None:
+            self._on_commit(len(jobs), time.perf_counter() - started)
+        self._deliver(jobs, results)
+
+    def _commit_outcomes(self, jobs: list[_Outcome]) -> None:
+        try:
+            contents = [content for job in jobs for content in job.contents]
+            self._store.record_outcomes([job.outcome for job in jobs], contents)
+        except Exception as exc:
+            log.error("outcome write failed: %s", type(exc).__name__, exc_info=exc)
+
+    @staticmethod
+    def _deliver(jobs: list[_Append], results: list[AppendedEntry | BaseException]) -> None:
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Append, object]]] = {}
+        for job, result in zip(jobs, results, strict=True):
+            if job.loop is None:
+                job.result = result
+                assert job.done is not None
+                job.done.set()
+            else:
+                by_loop.setdefault(job.loop, []).append((job, result))
+        for loop, pairs in by_loop.items():
+            # One wake-up per loop per batch, not one per entry.
+            try:
+                loop.call_soon_threadsafe(_resolve, pairs)
+            except RuntimeError:  # the loop closed while its appends were committing
+                log.warning("event loop closed before %d appends were delivered", len(pairs))
+
+
+def _resolve(pairs: list[tuple[_Append, object]]) -> None:
+    for job, result in pairs:
+        future = job.future
+        if future is None or future.done():
+            continue
+        if isinstance(result, BaseException):
+            future.set_exception(result)
+        else:
+            future.set_result(result)  # type: ignore[arg-type]

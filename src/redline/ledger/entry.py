@@ -1,0 +1,108 @@
+"""The ledger entry, schema ``redline.decision.v1``.
+
+An entry is the RFC 8785 canonical JSON of one decision. Its bytes are final once written: the
+Merkle tree hashes them as they are (leaf = SHA-256(0x00 || entry)), so the schema carries its
+version in its name and a new field means a new schema version, never an edit of this one.
+Entries hold digests, ids and codes only; request and response bodies live in the content store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from redline.canonical import canonical_json
+from redline.decision import Decision
+from redline.principals import Principal
+from redline.store import Content
+
+ENTRY_SCHEMA = "redline.decision.v1"
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_decision_id() -> str:
+    """``dec_`` + a 26-character ULID: sortable by time, unique without coordination."""
+    value = (time.time_ns() // 1_000_000) << 80 | secrets.randbits(80)
+    chars = []
+    for _ in range(26):
+        chars.append(_CROCKFORD[value & 31])
+        value >>= 5
+    return "dec_" + "".join(reversed(chars))
+
+
+@dataclass(frozen=True)
+class EntryDraft:
+    """Everything about a decision except its place in the log, which the appender assigns."""
+
+    decision_id: str
+    time: dt.datetime
+    endpoint: str
+    principal: Principal | None
+    decision: Decision
+    policy_id: str
+    policy_hash: str
+    detectors: dict[str, str]
+    request_digest: str | None = None
+    model: str | None = None
+    upstream: str | None = None
+    contents: tuple[Content, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class AppendedEntry:
+    seq: int
+    decision_id: str
+    entry: bytes
+
+
+def entry_document(draft: EntryDraft, seq: int) -> dict[str, Any]:
+    decision = draft.decision
+    principal = draft.principal
+    return {
+        "schema": ENTRY_SCHEMA,
+        "seq": seq,
+        "decision_id": draft.decision_id,
+        "time": draft.time.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "endpoint": draft.endpoint,
+        "principal": None
+        if principal is None
+        else {
+            "key_id": principal.key_id,
+            "name": principal.name,
+            "human": principal.human,
+            "unit": principal.unit,
+            "roles": sorted(principal.roles),
+        },
+        "model": draft.model,
+        "upstream": draft.upstream,
+        "request_digest": draft.request_digest,
+        "decision": decision.kind.value,
+        "red_line": decision.red_line,
+        "clause": decision.clause,
+        "reasons": [
+            {
+                "code": reason.code,
+                "red_line": reason.red_line,
+                "clause": reason.clause,
+                "category": reason.category,
+                "detector": reason.detector,
+                "rule": reason.rule,
+                # Scores are decimal strings: floats have no single canonical form across verifiers.
+                "score": None if reason.score is None else f"{reason.score:.4f}",
+                "spans": [[s.path, s.start, s.end, s.view] for s in reason.spans],
+            }
+            for reason in decision.reasons
+        ],
+        "scores": {name: f"{score:.4f}" for name, score in decision.scores.items()},
+        "policy": {"id": draft.policy_id, "hash": draft.policy_hash},
+        "detectors": dict(sorted(draft.detectors.items())),
+        "approvers": [],
+    }
+
+
+def encode_entry(draft: EntryDraft, seq: int) -> bytes:
+    return canonical_json(entry_document(draft, seq))

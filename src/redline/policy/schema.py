@@ -1,0 +1,182 @@
+"""The policy-pack schema (``redline.policy/v1``).
+
+A pack names the red lines of an agreement, the clauses that implement each one, the legal
+authorities they cite (with the version date the contract pins), the categories detectors report
+and the clause and threshold each maps to, the pattern rules, and the upstream hosts the agreement
+approves. Cross-references are checked on load, so a pack that loads is a pack that can be enforced.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+_ID = r"^[a-z0-9][a-z0-9._-]*$"
+_CLAUSE_ID = r"^[A-Z][A-Z0-9]*-[0-9]+$"
+
+
+class Action(StrEnum):
+    """What a clause does when it is crossed, from least to most severe."""
+
+    ALLOW = "allow"
+    ANNOTATE = "annotate"
+    HOLD = "hold"
+    BLOCK = "block"
+
+    @property
+    def severity(self) -> int:
+        return _SEVERITY[self]
+
+
+_SEVERITY = {Action.ALLOW: 0, Action.ANNOTATE: 1, Action.HOLD: 2, Action.BLOCK: 3}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Party(_Strict):
+    id: str = Field(pattern=_ID)
+    name: str
+
+
+class Authority(_Strict):
+    id: str = Field(pattern=_ID)
+    title: str
+    version_date: dt.date
+    reference: str
+    excerpt: str = ""
+
+
+class Clause(_Strict):
+    id: str = Field(pattern=_CLAUSE_ID)
+    title: str
+    text: str
+    action: Action
+    authorities: tuple[str, ...] = ()
+
+
+class RedLine(_Strict):
+    id: str = Field(pattern=_ID)
+    title: str
+    definition: str
+    authorities: tuple[str, ...]
+    clauses: tuple[Clause, ...] = Field(min_length=1)
+
+
+class Category(_Strict):
+    """A detector category: the clause it falls under and the score at which it counts."""
+
+    description: str
+    clause: str | None
+    threshold: float = Field(ge=0.0, le=1.0)
+
+
+class Rule(_Strict):
+    """A pattern rule: any pattern matching any normalised view yields a finding.
+
+    The finding falls under its category's clause unless the rule names a more specific ``clause``.
+    """
+
+    id: str = Field(pattern=_ID)
+    category: str
+    clause: str | None = None
+    score: float = Field(gt=0.0, le=1.0)
+    description: str
+    patterns: tuple[str, ...] = Field(min_length=1)
+
+    @field_validator("patterns")
+    @classmethod
+    def _patterns_compile(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
+        for index, pattern in enumerate(patterns):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(
+                    f"patterns[{index}] is not a valid regular expression: {exc}"
+                ) from None
+            if pattern != pattern.lower():
+                raise ValueError(
+                    f"patterns[{index}] has upper-case letters; rules match lower-cased views, "
+                    "so write the pattern in lower case"
+                )
+        return patterns
+
+
+class Upstreams(_Strict):
+    """Hosts the agreement approves; the gateway refuses to start with an upstream elsewhere."""
+
+    allowed_hosts: tuple[str, ...] = Field(min_length=1)
+
+
+class PolicyPack(_Strict):
+    schema_: Literal["redline.policy/v1"] = Field(alias="schema")
+    id: str = Field(pattern=_ID)
+    version: str
+    title: str
+    description: str
+    parties: tuple[Party, ...] = ()
+    authorities: tuple[Authority, ...]
+    red_lines: tuple[RedLine, ...] = Field(min_length=1)
+    categories: dict[str, Category]
+    rules: tuple[Rule, ...] = ()
+    upstreams: Upstreams
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> PolicyPack:
+        authority_ids = {a.id for a in self.authorities}
+        _unique("authorities", [a.id for a in self.authorities])
+        _unique("red_lines", [r.id for r in self.red_lines])
+        _unique("rules", [r.id for r in self.rules])
+        clause_ids = [c.id for r in self.red_lines for c in r.clauses]
+        _unique("clauses", clause_ids)
+        for red_line in self.red_lines:
+            for cited in red_line.authorities:
+                if cited not in authority_ids:
+                    raise ValueError(
+                        f"red_lines.{red_line.id}.authorities cites '{cited}', which is not in "
+                        f"'authorities' (known: {', '.join(sorted(authority_ids))})"
+                    )
+            for clause in red_line.clauses:
+                for cited in clause.authorities:
+                    if cited not in authority_ids:
+                        raise ValueError(
+                            f"clause {clause.id} cites authority '{cited}', which is not in "
+                            "'authorities'"
+                        )
+        for name, category in self.categories.items():
+            if category.clause is not None and category.clause not in clause_ids:
+                raise ValueError(
+                    f"categories.{name}.clause is '{category.clause}', which no red line defines "
+                    f"(known clauses: {', '.join(clause_ids)})"
+                )
+        for rule in self.rules:
+            if rule.category not in self.categories:
+                raise ValueError(
+                    f"rules.{rule.id}.category is '{rule.category}'; add it under 'categories' "
+                    f"or use one of: {', '.join(sorted(self.categories))}"
+                )
+            if rule.clause is not None and rule.clause not in clause_ids:
+                raise ValueError(
+                    f"rules.{rule.id}.clause is '{rule.clause}', which no red line defines"
+                )
+        return self
+
+    def clause(self, clause_id: str) -> tuple[RedLine, Clause]:
+        for red_line in self.red_lines:
+            for clause in red_line.clauses:
+                if clause.id == clause_id:
+                    return red_line, clause
+        raise KeyError(clause_id)
+
+
+def _unique(where: str, ids: list[str]) -> None:
+    seen: set[str] = set()
+    for item in ids:
+        if item in seen:
+            raise ValueError(f"{where}: id '{item}' is defined twice")
+        seen.add(item)

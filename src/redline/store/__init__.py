@@ -1,0 +1,72 @@
+"""The store: the narrow set of operations Redline needs, behind one interface.
+
+SQLite is the default backend (one file, WAL). Every method is synchronous; the gateway calls the
+write methods only from the ledger appender's thread and the read methods from anywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from redline.principals import KeyRecord
+
+
+@dataclass(frozen=True)
+class Content:
+    """A body kept in the content store, keyed by its digest and linked to a decision."""
+
+    decision_id: str
+    role: str  # "request" or "response"
+    digest: str
+    body: bytes
+
+
+@dataclass(frozen=True)
+class StoredEntry:
+    seq: int
+    decision_id: str
+    entry: bytes
+    time: str
+    decision: str
+    red_line: str | None
+    key_id: str | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened after a decision: the status the client got, and the upstream's answer."""
+
+    decision_id: str
+    status: int
+    upstream_ms: float | None
+    response_digest: str | None
+
+
+class Store(Protocol):
+    # keys
+    def create_key(self, record: KeyRecord) -> None: ...
+    def get_key(self, key_id: str) -> KeyRecord | None: ...
+    def list_keys(self) -> list[KeyRecord]: ...
+    def revoke_key(self, key_id: str, at: str) -> bool: ...
+
+    # ledger
+    def last_sequence(self) -> int: ...
+    def append_entries(self, entries: Sequence[StoredEntry], contents: Sequence[Content]) -> None:
+        """Write entries and their contents in one transaction, durable when this returns.
+
+        MUST raise (and write nothing) if any entry's ``seq`` is taken or not the next in order.
+        """
+
+    def get_entry(self, decision_id: str) -> StoredEntry | None: ...
+    def list_entries(self, start: int, limit: int) -> list[StoredEntry]: ...
+    def count_entries(self) -> int: ...
+
+    # content and outcomes
+    def record_outcomes(self, outcomes: Sequence[Outcome], contents: Sequence[Content]) -> None: ...
+    def get_content(self, digest: str) -> bytes | None: ...
+    def get_outcome(self, decision_id: str) -> Outcome | None: ...
+
+    def ping(self) -> None: ...
+    def close(self) -> None: ...

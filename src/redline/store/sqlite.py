@@ -1,0 +1,221 @@
+"""The SQLite backend: one file in WAL mode, a connection per thread, ``BEGIN IMMEDIATE`` writes.
+
+``synchronous=FULL`` makes every commit durable (the WAL is fsynced before COMMIT returns); the
+ledger appender batches many entries into one commit, so durability costs one fsync per batch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+
+from redline.principals import KeyRecord, Role
+from redline.store import Content, Outcome, StoredEntry
+
+
+class SQLiteStore:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._connections: list[sqlite3.Connection] = []
+        self._migrate()
+
+    # -- connections -------------------------------------------------------------------------
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA busy_timeout=10000")
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        with self._write() as conn:
+            conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY)")
+            done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
+            folder = resources.files("redline.store") / "migrations"
+            for script in sorted(folder.iterdir(), key=lambda p: p.name):
+                version = script.name.removesuffix(".sql")
+                if not script.name.endswith(".sql") or version in done:
+                    continue
+                for statement in script.read_text("utf-8").split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute("INSERT INTO schema_migrations (version) VALUES (?)", (version,))
+
+    def ping(self) -> None:
+        self._conn().execute("SELECT 1").fetchone()
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+    # -- keys --------------------------------------------------------------------------------
+
+    def create_key(self, record: KeyRecord) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO api_keys (key_id, name, human, unit, roles, secret_hash, created_at,"
+                " revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.key_id,
+                    record.name,
+                    record.human,
+                    record.unit,
+                    json.dumps([str(role) for role in record.roles]),
+                    record.secret_hash,
+                    record.created_at,
+                    record.revoked_at,
+                ),
+            )
+
+    def get_key(self, key_id: str) -> KeyRecord | None:
+        row = self._conn().execute(_KEY_SELECT + " WHERE key_id = ?", (key_id,)).fetchone()
+        return None if row is None else _key_record(row)
+
+    def list_keys(self) -> list[KeyRecord]:
+        rows = self._conn().execute(_KEY_SELECT + " ORDER BY created_at, key_id").fetchall()
+        return [_key_record(row) for row in rows]
+
+    def revoke_key(self, key_id: str, at: str) -> bool:
+        with self._write() as conn:
+            cursor = conn.execute(
+                "UPDATE api_keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL",
+                (at, key_id),
+            )
+            return cursor.rowcount == 1
+
+    # -- ledger ------------------------------------------------------------------------------
+
+    def last_sequence(self) -> int:
+        row = self._conn().execute("SELECT MAX(seq) FROM ledger_entries").fetchone()
+        return -1 if row[0] is None else int(row[0])
+
+    def append_entries(self, entries: Sequence[StoredEntry], contents: Sequence[Content]) -> None:
+        with self._write() as conn:
+            row = conn.execute("SELECT MAX(seq) FROM ledger_entries").fetchone()
+            expected = 0 if row[0] is None else int(row[0]) + 1
+            for offset, entry in enumerate(entries):
+                if entry.seq != expected + offset:
+                    raise ValueError(f"entry seq {entry.seq} is not the next ({expected + offset})")
+            conn.executemany(
+                "INSERT INTO ledger_entries (seq, decision_id, entry, time, decision, red_line,"
+                " key_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (e.seq, e.decision_id, e.entry, e.time, e.decision, e.red_line, e.key_id)
+                    for e in entries
+                ],
+            )
+            _insert_contents(conn, contents)
+
+    def get_entry(self, decision_id: str) -> StoredEntry | None:
+        row = (
+            self._conn()
+            .execute(_ENTRY_SELECT + " WHERE decision_id = ?", (decision_id,))
+            .fetchone()
+        )
+        return None if row is None else StoredEntry(*row)
+
+    def list_entries(self, start: int, limit: int) -> list[StoredEntry]:
+        rows = (
+            self._conn()
+            .execute(_ENTRY_SELECT + " WHERE seq >= ? ORDER BY seq LIMIT ?", (start, limit))
+            .fetchall()
+        )
+        return [StoredEntry(*row) for row in rows]
+
+    def count_entries(self) -> int:
+        return int(self._conn().execute("SELECT COUNT(*) FROM ledger_entries").fetchone()[0])
+
+    # -- content and outcomes ----------------------------------------------------------------
+
+    def record_outcomes(self, outcomes: Sequence[Outcome], contents: Sequence[Content]) -> None:
+        with self._write() as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO outcomes (decision_id, status, upstream_ms,"
+                " response_digest) VALUES (?, ?, ?, ?)",
+                [(o.decision_id, o.status, o.upstream_ms, o.response_digest) for o in outcomes],
+            )
+            _insert_contents(conn, contents)
+
+    def get_content(self, digest: str) -> bytes | None:
+        row = (
+            self._conn().execute("SELECT body FROM contents WHERE digest = ?", (digest,)).fetchone()
+        )
+        return None if row is None else bytes(row[0])
+
+    def get_outcome(self, decision_id: str) -> Outcome | None:
+        row = (
+            self._conn()
+            .execute(
+                "SELECT decision_id, status, upstream_ms, response_digest FROM outcomes"
+                " WHERE decision_id = ?",
+                (decision_id,),
+            )
+            .fetchone()
+        )
+        return None if row is None else Outcome(*row)
+
+
+_KEY_SELECT = (
+    "SELECT key_id, name, human, unit, roles, secret_hash, created_at, revoked_at FROM api_keys"
+)
+_ENTRY_SELECT = (
+    "SELECT seq, decision_id, entry, time, decision, red_line, key_id FROM ledger_entries"
+)
+
+
+def _key_record(row: tuple[str, ...]) -> KeyRecord:
+    key_id, name, human, unit, roles, secret_hash, created_at, revoked_at = row
+    return KeyRecord(
+        key_id=key_id,
+        name=name,
+        human=human,
+        unit=unit,
+        roles=tuple(Role(role) for role in json.loads(roles)),
+        secret_hash=secret_hash,
+        created_at=created_at,
+        revoked_at=revoked_at,
+    )
+
+
+def _insert_contents(conn: sqlite3.Connection, contents: Sequence[Content]) -> None:
+    if not contents:
+        return
+    now = dt.datetime.now(dt.UTC).isoformat()
+    conn.executemany(
+        "INSERT OR IGNORE INTO contents (digest, body, size, created_at) VALUES (?, ?, ?, ?)",
+        [(c.digest, c.body, len(c.body), now) for c in contents],
+    )
+    conn.executemany(
+        "INSERT OR REPLACE INTO content_refs (decision_id, role, digest) VALUES (?, ?, ?)",
+        [(c.decision_id, c.role, c.digest) for c in contents],
+    )
