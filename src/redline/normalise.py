@@ -1,8 +1,26 @@
-"""Normalise: views of a text that undo evasion, each with offsets back to the original."""
+"""Normalise: views of a text that undo evasion, each with offsets back to the original.
+
+Pattern rules are written once, in lower-case plain Latin. Attackers answer with homoglyphs,
+invisible characters, leetspeak, letter-spacing and embedded encodings. Rather than multiplying
+patterns, the gateway matches them against several derived *views* of each text. Every view
+records, per character, the index in the original it came from, so evidence found in any view is
+reported against the text the sender actually wrote.
+
+Everything here runs on every request segment, so each stage is linear-time (no pattern can
+backtrack over more than one token), precompiled at import, and skipped outright when a cheap
+scan shows it cannot change anything.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
+import string
+import unicodedata
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from urllib.parse import unquote_plus
 
 
 @dataclass(frozen=True)
@@ -18,6 +36,7 @@ class TextView:
     offsets: tuple[int, ...]
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """Map ``[start, end)`` in this view to the smallest original range covering it."""
         if not self.offsets or start >= end:
             return (0, 0)
         first = self.offsets[min(start, len(self.offsets) - 1)]
@@ -25,7 +44,390 @@ class TextView:
         return (first, last + 1)
 
 
+# An edit replaces text[start:end] with new text whose characters carry the given original offsets.
+_Edit = tuple[int, int, str, Sequence[int]]
+
+
+def _apply(text: str, offsets: Sequence[int], edits: Sequence[_Edit]) -> tuple[str, list[int]]:
+    """Apply sorted, non-overlapping edits with slice copies, so cost tracks edits, not length."""
+    parts: list[str] = []
+    new_offsets: list[int] = []
+    pos = 0
+    for start, end, replacement, replacement_offsets in edits:
+        parts.append(text[pos:start])
+        parts.append(replacement)
+        new_offsets.extend(offsets[pos:start])
+        new_offsets.extend(replacement_offsets)
+        pos = end
+    parts.append(text[pos:])
+    new_offsets.extend(offsets[pos:])
+    return "".join(parts), new_offsets
+
+
+# --- folding -------------------------------------------------------------------------------------
+
+# Letters from other scripts (and Latin letters with strokes, which NFKD does not decompose) that
+# render like a Latin letter. Upper and lower case are both listed because the table is applied
+# before casefolding too: Greek capital eta looks like "H", its small form like "n".
+_CONFUSABLES: dict[str, str] = {
+    "a": "аАαΑɑᴀᎪꓮ",
+    "b": "вВьЬβΒʙᏴƀ",
+    "c": "сСϲϹᴄᏟ",
+    "d": "ԁԀᴅᎠđĐ",
+    "e": "еЕεΕɛᴇᎬ℮ҽ",
+    "g": "ɡɢᏀցԍԌ",
+    "h": "нНһҺΗʜᎻհħĦ",
+    "i": "іІιΙıɩɪᎥ",
+    "j": "јЈϳȷᴊᎫ",
+    "k": "кКκΚᴋᏦ",
+    "l": "ӏӀʟᏞłŁ",
+    "m": "мМΜᴍᎷ",
+    "n": "ηΝɴո",
+    "o": "оОοΟᴏօՕøØɵ",
+    "p": "рРρΡᴘᏢ",
+    "q": "ԛԚզ",
+    "r": "ʀᏒ",
+    "s": "ѕЅꜱᏚՏ",
+    "t": "тТτΤᴛᎢŧ",
+    "u": "υսՍᴜμ",
+    "v": "νѵѴᴠᏙ",
+    "w": "ԝԜωѡᴡᏔա",
+    "x": "хХχΧ",
+    "y": "уУүҮΥγʏᎩ",
+    "z": "ΖᴢᏃƶ",
+}
+_HOMOGLYPHS: dict[int, str] = {ord(c): latin for latin, cs in _CONFUSABLES.items() for c in cs}
+# Regional indicators and negative circled/squared letters have no compatibility decomposition.
+for _first in (0x1F1E6, 0x1F150, 0x1F170):
+    _HOMOGLYPHS.update({_first + i: chr(ord("a") + i) for i in range(26)})
+
+# Invisible fillers that are letters or symbols by category, so the Cf rule would miss them.
+_INVISIBLE = frozenset({0x115F, 0x1160, 0x2800, 0x3164, 0xFFA0})
+_DROPPED_CATEGORIES = frozenset({"Mn", "Me", "Cf", "Cc", "Cs"})
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+# Everything except printable ASCII and \t \n \r needs the per-character treatment.
+_NEEDS_FOLD = re.compile(r"[^\t\n\r\x20-\x7e]+")
+_WHITESPACE = re.compile(r"[\t\n\r ]{2,}|[\t\n\r]")
+_FOLD_CACHE: dict[str, str] = {}
+_FOLD_CACHE_LIMIT = 1 << 16
+
+
+def _fold_char(ch: str) -> str:
+    """Fold one character; order matters (homoglyphs before casefold, marks after NFKD)."""
+    if ch.isspace():
+        folded = " "
+    elif ord(ch) in _INVISIBLE or 0xE0000 <= ord(ch) <= 0xE007F:
+        folded = ""
+    else:
+        text = unicodedata.normalize("NFKC", ch).translate(_HOMOGLYPHS).casefold()
+        text = "".join(
+            c
+            for c in unicodedata.normalize("NFKD", text)
+            if unicodedata.category(c) not in _DROPPED_CATEGORIES
+        )
+        # NFC puts Hangul syllables back together after NFKD split them into jamo.
+        text = unicodedata.normalize("NFC", text).translate(_HOMOGLYPHS)
+        folded = "".join(" " if c.isspace() else c for c in text)
+    if len(_FOLD_CACHE) >= _FOLD_CACHE_LIMIT:
+        _FOLD_CACHE.clear()
+    _FOLD_CACHE[ch] = folded
+    return folded
+
+
+def _fold(text: str) -> tuple[str, Sequence[int]]:
+    """Fold ``text``; offsets index into ``text`` and stay a ``range`` when nothing moved."""
+    lowered = text.translate(_ASCII_LOWER)
+    offsets: Sequence[int] = range(len(text))
+    edits: list[_Edit] = []
+    for match in _NEEDS_FOLD.finditer(lowered):
+        start, run = match.start(), match.group()
+        pieces: list[str] = []
+        run_offsets: list[int] = []
+        for index, ch in enumerate(run, start):
+            folded = _FOLD_CACHE.get(ch)
+            if folded is None:
+                folded = _fold_char(ch)
+            pieces.append(folded)
+            run_offsets.extend([index] * len(folded))
+        replacement = "".join(pieces)
+        if replacement != run:
+            edits.append((start, match.end(), replacement, run_offsets))
+    if edits:
+        lowered, offsets = _apply(lowered, offsets, edits)
+    edits = [
+        (m.start(), m.end(), " ", (offsets[m.start()],)) for m in _WHITESPACE.finditer(lowered)
+    ]
+    if edits:
+        lowered, offsets = _apply(lowered, offsets, edits)
+    return lowered, offsets
+
+
+# --- leetspeak -----------------------------------------------------------------------------------
+
+_LEET = str.maketrans("0134579@$!|+8", "oieastgasiltb")
+_LEET_MULTI = re.compile(r"\|\\/\||\\/\\/|\|-\|")
+_LEET_MULTI_LETTER = {"|\\/|": "m", "\\/\\/": "w", "|-|": "h"}
+_WORDLIKE = r"[\w@$!|+(]"
+# A token holding both an ASCII letter and a leet character. Both lookaheads stop at the token's
+# end and the lookbehind only admits token starts, so each token is scanned a bounded number of
+# times: linear overall.
+_LEET_TOKEN = re.compile(
+    rf"(?<!{_WORDLIKE})(?={_WORDLIKE}*?[a-z])(?={_WORDLIKE}*?[0-9@$!|+(]){_WORDLIKE}++"
+)
+
+
+def _unleet_token(token: str) -> str:
+    """Undo leet in one token, leaving edge punctuation that is far likelier to be real."""
+    body = token.lstrip("(")
+    lead = len(token) - len(body)
+    # A trailing "!" is an exclamation and a trailing "+" is "C++", not "i" or "t".
+    body = body.rstrip("(!+")
+    new = body.translate(_LEET)
+    if "(" in new:
+        chars = list(new)
+        for i, ch in enumerate(new):
+            if ch == "(" and (
+                (i > 0 and new[i - 1] in string.ascii_lowercase)
+                or (i + 1 < len(new) and new[i + 1] in string.ascii_lowercase)
+            ):
+                chars[i] = "c"
+        new = "".join(chars)
+    return token[:lead] + new + token[lead + len(body) :]
+
+
+def _unleet(text: str, offsets: Sequence[int]) -> tuple[str, Sequence[int]] | None:
+    """Return the de-leeted text, or None when there was nothing to undo."""
+    changed = False
+    if "|" in text or "\\" in text:
+        edits: list[_Edit] = [
+            (m.start(), m.end(), _LEET_MULTI_LETTER[m.group()], (offsets[m.start()],))
+            for m in _LEET_MULTI.finditer(text)
+        ]
+        if edits:
+            text, offsets = _apply(text, offsets, edits)
+            changed = True
+    pieces: list[str] = []
+    pos = 0
+    for match in _LEET_TOKEN.finditer(text):
+        token = match.group()
+        new = _unleet_token(token)
+        if new != token:
+            pieces += (text[pos : match.start()], new)
+            pos = match.end()
+    if pieces:
+        # Leet maps one character to one, so offsets carry over unchanged.
+        text = "".join(pieces) + text[pos:]
+        changed = True
+    return (text, offsets) if changed else None
+
+
+# --- letter-spacing ------------------------------------------------------------------------------
+
+_UNIT = r"(?:[^\W_]|[@$])"
+# Three or more single characters with one repeated separator. Possessive repetition means a
+# failed attempt never retries shorter runs, and the lookbehind admits only run starts.
+_SPACED = re.compile(rf"(?<![\w@$]){_UNIT}([ ._*·/-]){_UNIT}(?:\1{_UNIT})++")
+_WORD_CHAR = re.compile(r"[\w@$]")
+_SEPARATORS = frozenset(" ._*·/-")
+
+
+def _gap_width(original: str, left: int, right: int) -> int:
+    """Whitespace between two original positions: wider gaps are word breaks in spaced text."""
+    if right - left == 2:
+        return 1
+    return sum(1 for c in original[left + 1 : right] if c.isspace())
+
+
+def _unspaced(original: str, text: str, offsets: Sequence[int]) -> tuple[str, list[int]] | None:
+    """Join letter-spaced runs, keeping one space where the sender left a wider gap."""
+    edits: list[_Edit] = []
+    previous_end = -1
+    for match in _SPACED.finditer(text):
+        start, end = match.span()
+        if _WORD_CHAR.match(text, end):
+            end -= 2  # the last unit starts an ordinary word
+        units = text[start:end:2]
+        if len(units) < 3 or not any(c.isalpha() for c in units):
+            previous_end = -1
+            continue
+        gap = text[previous_end:start]
+        if previous_end >= 0 and gap != " " and set(gap) <= _SEPARATORS:
+            edits.append((previous_end, start, " ", (offsets[previous_end],)))
+        positions = range(start, end, 2)
+        widths = [1] * len(units)
+        if match.group(1) == " ":
+            # The narrowest gap is the spacing itself, so doubled spacing throughout still joins.
+            widths = [1] + [_gap_width(original, offsets[p - 2], offsets[p]) for p in positions[1:]]
+            base = min(widths[1:])
+            widths = [1] + [1 if w <= base else 2 for w in widths[1:]]
+        chars: list[str] = []
+        run_offsets: list[int] = []
+        for unit, position, width in zip(units, positions, widths, strict=True):
+            if width > 1:
+                chars.append(" ")
+                run_offsets.append(offsets[position - 1])
+            chars.append(unit)
+            run_offsets.append(offsets[position])
+        edits.append((start, end, "".join(chars).translate(_LEET), run_offsets))
+        previous_end = end
+    return _apply(text, offsets, edits) if edits else None
+
+
+# --- embedded encodings --------------------------------------------------------------------------
+
+_MAX_RUN = 64 * 1024
+_B64_RUN = re.compile(r"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{16,}+={0,2}+")
+_HEX_RUN = re.compile(r"(?<![0-9A-Za-z])(?>(?:\\x|0x)?[0-9A-Fa-f]{2}[ :,]?){8,}+")
+_HEX_NOISE = re.compile(r"\\x|0x|[ :,]")
+_URL_TOKEN = re.compile(r"""(?<![^\s"'<>])(?=[^\s"'<>]*?(?:%[0-9A-Fa-f]{2}|\+))[^\s"'<>]++""")
+_PERCENT_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+_PLUS_WORDS = re.compile(r"[^\W_]+(?:\+[^\W_]+){2,}")
+_HEX_DIGITS = frozenset(string.hexdigits)
+_ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+# A finder returns (start, end, decoded) for every run in the text it can decode.
+_Run = tuple[int, int, str]
+_Finder = Callable[[str], list[_Run]]
+
+
+def _mostly_printable(text: str) -> bool:
+    """Reject decodes that are binary noise: an ordinary word often decodes as valid base64."""
+    if not text:
+        return False
+    if text.isascii():
+        bad = len(_ASCII_CONTROL.findall(text))
+    else:
+        bad = sum(1 for c in text if not c.isprintable() and c not in "\t\n\r")
+    return bad * 100 <= len(text) * 15
+
+
+def _find_base64(text: str) -> list[_Run]:
+    runs: list[_Run] = []
+    for match in _B64_RUN.finditer(text):
+        run = match.group()
+        body = run.rstrip("=")
+        if len(run) > _MAX_RUN or len(body) % 4 == 1 or (len(run) != len(body) and len(run) % 4):
+            continue
+        urlsafe = "-" in body or "_" in body
+        if urlsafe and ("+" in body or "/" in body):
+            continue
+        try:
+            raw = base64.b64decode(
+                body + "=" * (-len(body) % 4), altchars=b"-_" if urlsafe else None, validate=True
+            )
+            decoded = raw.decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            continue
+        if _mostly_printable(decoded):
+            runs.append((match.start(), match.end(), decoded))
+    return runs
+
+
+def _find_hex(text: str) -> list[_Run]:
+    runs: list[_Run] = []
+    for match in _HEX_RUN.finditer(text):
+        run = match.group().rstrip(" :,")
+        end = match.start() + len(run)
+        digits = _HEX_NOISE.sub("", run)
+        # A trailing hex digit means an odd-length run: an identifier, not encoded bytes.
+        if len(run) > _MAX_RUN or len(digits) % 2 or text[end : end + 1] in _HEX_DIGITS:
+            continue
+        try:
+            decoded = bytes.fromhex(digits).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            continue
+        if _mostly_printable(decoded):
+            runs.append((match.start(), end, decoded))
+    return runs
+
+
+def _find_url(text: str) -> list[_Run]:
+    runs: list[_Run] = []
+    for match in _URL_TOKEN.finditer(text):
+        token = match.group()
+        if len(token) > _MAX_RUN:
+            continue
+        if len(_PERCENT_ESCAPE.findall(token)) < 2 and not _PLUS_WORDS.fullmatch(token):
+            continue
+        try:
+            decoded = unquote_plus(token, encoding="utf-8", errors="strict")
+        except UnicodeDecodeError:
+            continue
+        if decoded != token and _mostly_printable(decoded):
+            runs.append((match.start(), match.end(), decoded))
+    return runs
+
+
+_FINDERS: tuple[tuple[str, _Finder], ...] = (
+    ("base64", _find_base64),
+    ("hex", _find_hex),
+    ("url", _find_url),
+)
+_ALL_FINDERS = tuple(finder for _, finder in _FINDERS)
+
+
+def _decode_pass(
+    text: str, offsets: Sequence[int], finders: Sequence[_Finder]
+) -> tuple[str, list[int]] | None:
+    """Replace decodable runs; decoded characters map proportionally into their encoded run."""
+    # sorted() is stable, so where runs start together the earlier finder wins.
+    runs = sorted((run for finder in finders for run in finder(text)), key=lambda run: run[0])
+    edits: list[_Edit] = []
+    covered = 0
+    for start, end, decoded in runs:
+        if start < covered:
+            continue
+        length, size = end - start, len(decoded)
+        edits.append(
+            (start, end, decoded, [offsets[start + i * length // size] for i in range(size)])
+        )
+        covered = end
+    return _apply(text, offsets, edits) if edits else None
+
+
+def _decoded_views(text: str) -> Iterator[tuple[str, str, Sequence[int]]]:
+    """One view per encoding found in the original, each decoded once more for nesting."""
+    for kind, finder in _FINDERS:
+        first = _decode_pass(text, range(len(text)), (finder,))
+        if first is None:
+            continue
+        decoded, offsets = first
+        second = _decode_pass(decoded, offsets, _ALL_FINDERS)
+        if second is not None:
+            decoded, offsets = second
+        folded, folded_offsets = _fold(decoded)
+        yield f"decoded:{kind}", folded, [offsets[i] for i in folded_offsets]
+
+
+# --- views ---------------------------------------------------------------------------------------
+
+
+def _derived(
+    text: str, folded: str, offsets: Sequence[int]
+) -> Iterator[tuple[str, str, Sequence[int]]]:
+    """Derived views after "folded", in order; a stage that changes nothing yields nothing."""
+    unleet = _unleet(folded, offsets)
+    if unleet is not None:
+        yield "unleet", *unleet
+    unspaced = _unspaced(text, folded, offsets)
+    if unspaced is not None:
+        yield "unspaced", *unspaced
+    yield from _decoded_views(text)
+
+
 def views_of(text: str) -> tuple[TextView, ...]:
-    original = TextView("original", text, tuple(range(len(text))))
-    folded = TextView("folded", text.casefold(), tuple(range(len(text))))
-    return (original, folded)
+    """The original text followed by its derived, lower-case views, without duplicate texts.
+
+    ``folded`` is always ``views[1]``; the other derived views appear only when they differ from
+    every earlier derived view, so rules never run twice over the same text.
+    """
+    identity = tuple(range(len(text)))
+    folded_text, folded_offsets = _fold(text)
+    folded_tuple = identity if isinstance(folded_offsets, range) else tuple(folded_offsets)
+    views = [TextView("original", text, identity), TextView("folded", folded_text, folded_tuple)]
+    seen = {folded_text}
+    for name, view_text, view_offsets in _derived(text, folded_text, folded_tuple):
+        if view_text not in seen:
+            seen.add(view_text)
+            views.append(TextView(name, view_text, tuple(view_offsets)))
+    return tuple(views)

@@ -450,7 +450,7 @@ class FakeOpenAI:
             app,
             access_log=None,
             handle_signals=False,
-            shutdown_timeout=1.0,
+            shutdown_timeout=0.25,
             handler_cancellation=True,
         )
         try:
