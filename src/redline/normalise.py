@@ -66,37 +66,17 @@ def _apply(text: str, offsets: Sequence[int], edits: Sequence[_Edit]) -> tuple[s
 
 # --- folding -------------------------------------------------------------------------------------
 
-# Letters from other scripts (and Latin letters with strokes, which NFKD does not decompose) that
-# render like a Latin letter. Upper and lower case are both listed because the table is applied
-# before casefolding too: Greek capital eta looks like "H", its small form like "n".
-_CONFUSABLES: dict[str, str] = {
-    "a": "аАαΑɑᴀᎪꓮ",
-    "b": "вВьЬβΒʙᏴƀ",
-    "c": "сСϲϹᴄᏟ",
-    "d": "ԁԀᴅᎠđĐ",
-    "e": "еЕεΕɛᴇᎬ℮ҽ",
-    "g": "ɡɢᏀցԍԌ",
-    "h": "нНһҺΗʜᎻհħĦ",
-    "i": "іІιΙıɩɪᎥ",
-    "j": "јЈϳȷᴊᎫ",
-    "k": "кКκΚᴋᏦ",
-    "l": "ӏӀʟᏞłŁ",
-    "m": "мМΜᴍᎷ",
-    "n": "ηΝɴո",
-    "o": "оОοΟᴏօՕøØɵ",
-    "p": "рРρΡᴘᏢ",
-    "q": "ԛԚզ",
-    "r": "ʀᏒ",
-    "s": "ѕЅꜱᏚՏ",
-    "t": "тТτΤᴛᎢŧ",
-    "u": "υսՍᴜμ",
-    "v": "νѵѴᴠᏙ",
-    "w": "ԝԜωѡᴡᏔա",
-    "x": "хХχΧ",
-    "y": "уУүҮΥγʏᎩ",
-    "z": "ΖᴢᏃƶ",
+# Each group is a Latin letter, then characters that render like it: other scripts' letters and
+# Latin letters with strokes, which NFKD does not decompose. Both cases are listed because the
+# table is applied before casefolding too: Greek capital eta looks like "H", its small form "n".
+_CONFUSABLES = (
+    "aаАαΑɑᴀᎪꓮ bвВьЬβΒʙᏴƀ cсСϲϹᴄᏟ dԁԀᴅᎠđĐ eеЕεΕɛᴇᎬ℮ҽ gɡɢᏀցԍԌ hнНһҺΗʜᎻհħĦ iіІιΙıɩɪᎥ jјЈϳȷᴊᎫ"
+    " kкКκΚᴋᏦ lӏӀʟᏞłŁ mмМΜᴍᎷ nηΝɴո oоОοΟᴏօՕøØɵ pрРρΡᴘᏢ qԛԚզ rʀᏒᎡ sѕЅꜱᏚՏ tтТτΤᴛᎢŧ uυսՍᴜμ"
+    " vνѵѴᴠᏙ wԝԜωѡᴡᏔᎳա xхХχΧ yуУүҮΥγʏᎩ zΖᴢᏃƶ"
+)
+_HOMOGLYPHS: dict[int, str] = {
+    ord(c): group[0] for group in _CONFUSABLES.split() for c in group[1:]
 }
-_HOMOGLYPHS: dict[int, str] = {ord(c): latin for latin, cs in _CONFUSABLES.items() for c in cs}
 # Regional indicators and negative circled/squared letters have no compatibility decomposition.
 for _first in (0x1F1E6, 0x1F150, 0x1F170):
     _HOMOGLYPHS.update({_first + i: chr(ord("a") + i) for i in range(26)})
@@ -106,8 +86,10 @@ _INVISIBLE = frozenset({0x115F, 0x1160, 0x2800, 0x3164, 0xFFA0})
 _DROPPED_CATEGORIES = frozenset({"Mn", "Me", "Cf", "Cc", "Cs"})
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 # Everything except printable ASCII and \t \n \r needs the per-character treatment.
-_NEEDS_FOLD = re.compile(r"[^\t\n\r\x20-\x7e]+")
-_WHITESPACE = re.compile(r"[\t\n\r ]{2,}|[\t\n\r]")
+_NEEDS_FOLD = re.compile(r"[^\t\n\r\x20-\x7e]")
+# A whitespace run to collapse: two or more characters, or a lone tab or newline. Written to begin
+# with a character class so the engine can skip ahead instead of trying every position.
+_WHITESPACE = re.compile(r"[\t\n\r ](?:(?<! )|(?=[\t\n\r ]))[\t\n\r ]*")
 _FOLD_CACHE: dict[str, str] = {}
 _FOLD_CACHE_LIMIT = 1 << 16
 
@@ -127,7 +109,8 @@ def _fold_char(ch: str) -> str:
         )
         # NFC puts Hangul syllables back together after NFKD split them into jamo.
         text = unicodedata.normalize("NFC", text).translate(_HOMOGLYPHS)
-        folded = "".join(" " if c.isspace() else c for c in text)
+        # lower() because casefolding maps Cherokee to its capitals.
+        folded = "".join(" " if c.isspace() else c for c in text).lower()
     if len(_FOLD_CACHE) >= _FOLD_CACHE_LIMIT:
         _FOLD_CACHE.clear()
     _FOLD_CACHE[ch] = folded
@@ -138,20 +121,17 @@ def _fold(text: str) -> tuple[str, Sequence[int]]:
     """Fold ``text``; offsets index into ``text`` and stay a ``range`` when nothing moved."""
     lowered = text.translate(_ASCII_LOWER)
     offsets: Sequence[int] = range(len(text))
+    plain = text.isascii() and text.isprintable()
+    if plain and "  " not in text:
+        return lowered, offsets
     edits: list[_Edit] = []
-    for match in _NEEDS_FOLD.finditer(lowered):
-        start, run = match.start(), match.group()
-        pieces: list[str] = []
-        run_offsets: list[int] = []
-        for index, ch in enumerate(run, start):
-            folded = _FOLD_CACHE.get(ch)
-            if folded is None:
-                folded = _fold_char(ch)
-            pieces.append(folded)
-            run_offsets.extend([index] * len(folded))
-        replacement = "".join(pieces)
-        if replacement != run:
-            edits.append((start, match.end(), replacement, run_offsets))
+    for match in () if plain else _NEEDS_FOLD.finditer(lowered):
+        index, ch = match.start(), match.group()
+        folded = _FOLD_CACHE.get(ch)
+        if folded is None:
+            folded = _fold_char(ch)
+        if folded != ch:
+            edits.append((index, index + 1, folded, (index,) * len(folded)))
     if edits:
         lowered, offsets = _apply(lowered, offsets, edits)
     edits = [
@@ -167,13 +147,13 @@ def _fold(text: str) -> tuple[str, Sequence[int]]:
 _LEET = str.maketrans("0134579@$!|+8", "oieastgasiltb")
 _LEET_MULTI = re.compile(r"\|\\/\||\\/\\/|\|-\|")
 _LEET_MULTI_LETTER = {"|\\/|": "m", "\\/\\/": "w", "|-|": "h"}
-_WORDLIKE = r"[\w@$!|+(]"
-# A token holding both an ASCII letter and a leet character. Both lookaheads stop at the token's
-# end and the lookbehind only admits token starts, so each token is scanned a bounded number of
-# times: linear overall.
-_LEET_TOKEN = re.compile(
-    rf"(?<!{_WORDLIKE})(?={_WORDLIKE}*?[a-z])(?={_WORDLIKE}*?[0-9@$!|+(]){_WORDLIKE}++"
-)
+_LEET_CHAR = re.compile(r"[0-9@$!|+(]")
+# Tokens for leet purposes: word characters plus the symbols that stand in for letters.
+_WORDLIKE_SYMBOLS = "_@$!|+("
+_WORDLIKE_RUN = re.compile(r"[\w@$!|+(]*+")
+_ASCII_LETTER = re.compile(r"[a-z]")
+# "(" reads as "c" only beside a letter; elsewhere in a token it is more likely a bracket.
+_LEET_PAREN = re.compile(r"(?<=[a-z])\(|\((?=[a-z])")
 
 
 def _unleet_token(token: str) -> str:
@@ -184,14 +164,7 @@ def _unleet_token(token: str) -> str:
     body = body.rstrip("(!+")
     new = body.translate(_LEET)
     if "(" in new:
-        chars = list(new)
-        for i, ch in enumerate(new):
-            if ch == "(" and (
-                (i > 0 and new[i - 1] in string.ascii_lowercase)
-                or (i + 1 < len(new) and new[i + 1] in string.ascii_lowercase)
-            ):
-                chars[i] = "c"
-        new = "".join(chars)
+        new = _LEET_PAREN.sub("c", new)
     return token[:lead] + new + token[lead + len(body) :]
 
 
@@ -206,17 +179,26 @@ def _unleet(text: str, offsets: Sequence[int]) -> tuple[str, Sequence[int]] | No
         if edits:
             text, offsets = _apply(text, offsets, edits)
             changed = True
+    # Scan from leet character to leet character rather than token by token: most prose has
+    # none, and those that occur are mostly in numbers, which are skipped without work.
     pieces: list[str] = []
-    pos = 0
-    for match in _LEET_TOKEN.finditer(text):
-        token = match.group()
-        new = _unleet_token(token)
-        if new != token:
-            pieces += (text[pos : match.start()], new)
-            pos = match.end()
+    copied = pos = 0
+    while (hit := _LEET_CHAR.search(text, pos)) is not None:
+        start = hit.start()
+        while start > pos and (text[start - 1].isalnum() or text[start - 1] in _WORDLIKE_SYMBOLS):
+            start -= 1
+        run = _WORDLIKE_RUN.match(text, hit.start())
+        end = run.end() if run is not None else hit.end()
+        token = text[start:end]
+        if _ASCII_LETTER.search(token) is not None:
+            new = _unleet_token(token)
+            if new != token:
+                pieces += (text[copied:start], new)
+                copied = end
+        pos = end
     if pieces:
         # Leet maps one character to one, so offsets carry over unchanged.
-        text = "".join(pieces) + text[pos:]
+        text = "".join(pieces) + text[copied:]
         changed = True
     return (text, offsets) if changed else None
 
@@ -227,6 +209,9 @@ _UNIT = r"(?:[^\W_]|[@$])"
 # Three or more single characters with one repeated separator. Possessive repetition means a
 # failed attempt never retries shorter runs, and the lookbehind admits only run starts.
 _SPACED = re.compile(rf"(?<![\w@$]){_UNIT}([ ._*·/-]){_UNIT}(?:\1{_UNIT})++")
+# Every run ends in separator, unit, separator, unit, then no unit. As a necessary condition that
+# starts with one character class, it rules out most prose at a fraction of a full scan.
+_SPACED_HINT = re.compile(rf"[ ._*·/-][\w@$][ ._*·/-][\w@$](?!{_UNIT})")
 _WORD_CHAR = re.compile(r"[\w@$]")
 _SEPARATORS = frozenset(" ._*·/-")
 
@@ -240,6 +225,8 @@ def _gap_width(original: str, left: int, right: int) -> int:
 
 def _unspaced(original: str, text: str, offsets: Sequence[int]) -> tuple[str, list[int]] | None:
     """Join letter-spaced runs, keeping one space where the sender left a wider gap."""
+    if _SPACED_HINT.search(text) is None:
+        return None
     edits: list[_Edit] = []
     previous_end = -1
     for match in _SPACED.finditer(text):
@@ -250,8 +237,8 @@ def _unspaced(original: str, text: str, offsets: Sequence[int]) -> tuple[str, li
         if len(units) < 3 or not any(c.isalpha() for c in units):
             previous_end = -1
             continue
-        gap = text[previous_end:start]
-        if previous_end >= 0 and gap != " " and set(gap) <= _SEPARATORS:
+        gap = text[previous_end:start] if previous_end >= 0 else ""
+        if gap and gap != " " and set(gap) <= _SEPARATORS:
             edits.append((previous_end, start, " ", (offsets[previous_end],)))
         positions = range(start, end, 2)
         widths = [1] * len(units)
@@ -278,10 +265,17 @@ def _unspaced(original: str, text: str, offsets: Sequence[int]) -> tuple[str, li
 _MAX_RUN = 64 * 1024
 _B64_RUN = re.compile(r"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{16,}+={0,2}+")
 _HEX_RUN = re.compile(r"(?<![0-9A-Za-z])(?>(?:\\x|0x)?[0-9A-Fa-f]{2}[ :,]?){8,}+")
+# A hex run spread over several short tokens has a hex pair, a space, then another pair. Leading
+# with the literal space lets the engine jump between spaces.
+_HEX_SPACED_HINT = re.compile(r" (?<=[0-9A-Fa-f]{2} )(?:\\x|0x)?[0-9A-Fa-f]{2}")
 _HEX_NOISE = re.compile(r"\\x|0x|[ :,]")
 _URL_TOKEN = re.compile(r"""(?<![^\s"'<>])(?=[^\s"'<>]*?(?:%[0-9A-Fa-f]{2}|\+))[^\s"'<>]++""")
 _PERCENT_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
-_PLUS_WORDS = re.compile(r"[^\W_]+(?:\+[^\W_]+){2,}")
+# A whole token or query value of three or more words joined by "+" (a form field's spaces).
+# Digits are excluded and the value must be delimited so that base64, which uses "+" too, is not
+# taken for form encoding.
+_PLUS_WORDS = re.compile(r"(?:^|(?<=[=&?]))[^\W\d_]++(?:\+[^\W\d_]++){2,}+(?=&|$)")
+_PLUS_JOIN = re.compile(r"[^\W_]\+[^\W_]")
 _HEX_DIGITS = frozenset(string.hexdigits)
 _ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -343,11 +337,13 @@ def _find_hex(text: str) -> list[_Run]:
 
 def _find_url(text: str) -> list[_Run]:
     runs: list[_Run] = []
+    if len(_PERCENT_ESCAPE.findall(text)) < 2 and not ("+" in text and _PLUS_JOIN.search(text)):
+        return runs
     for match in _URL_TOKEN.finditer(text):
         token = match.group()
         if len(token) > _MAX_RUN:
             continue
-        if len(_PERCENT_ESCAPE.findall(token)) < 2 and not _PLUS_WORDS.fullmatch(token):
+        if len(_PERCENT_ESCAPE.findall(token)) < 2 and _PLUS_WORDS.search(token) is None:
             continue
         try:
             decoded = unquote_plus(token, encoding="utf-8", errors="strict")
@@ -387,7 +383,17 @@ def _decode_pass(
 
 def _decoded_views(text: str) -> Iterator[tuple[str, str, Sequence[int]]]:
     """One view per encoding found in the original, each decoded once more for nesting."""
-    for kind, finder in _FINDERS:
+    # Cheap necessary conditions keep plain prose away from the decoders: base64 and unseparated
+    # hex need a 16-character token, separated hex a hex pair between spaces, URL text "%" or "+".
+    long_token = max(map(len, text.split()), default=0) >= 16
+    worth_trying = (
+        long_token,
+        long_token or _HEX_SPACED_HINT.search(text) is not None,
+        "%" in text or "+" in text,
+    )
+    for (kind, finder), worth in zip(_FINDERS, worth_trying, strict=True):
+        if not worth:
+            continue
         first = _decode_pass(text, range(len(text)), (finder,))
         if first is None:
             continue

@@ -34,11 +34,13 @@ class Pipeline:
         detectors: Sequence[Detector],
         *,
         budget_s: float = 0.25,
+        inline_max_chars: int = 8192,
         executor: ThreadPoolExecutor | None = None,
     ) -> None:
         self.pack = pack
         self.detectors = tuple(detectors)
         self.budget_s = budget_s
+        self.inline_max_chars = inline_max_chars
         self._executor = executor or ThreadPoolExecutor(2, thread_name_prefix="redline-detect")
 
     @property
@@ -81,7 +83,14 @@ class Pipeline:
     async def inspect(
         self, segments: Sequence[Segment], principal_id: str | None = None
     ) -> Inspection:
-        """Inspect off the event loop, bounded by the budget: past it, the answer is a block."""
+        """Inspect, bounded by the budget: past it, the answer is a block.
+
+        Small requests are inspected on the event loop: the detectors' cost is linear in the text,
+        so a few kilobytes cannot overrun the budget and a thread hop would cost more than the
+        work. Larger ones run on a worker thread, and the loop stops waiting at the deadline.
+        """
+        if sum(len(segment.text) for segment in segments) <= self.inline_max_chars:
+            return self.inspect_now(segments, principal_id)
         loop = asyncio.get_running_loop()
         work = loop.run_in_executor(self._executor, self.inspect_now, segments, principal_id)
         deadline = self.budget_s * max(1, len(self.detectors)) + 0.05

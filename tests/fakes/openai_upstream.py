@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import enum
 import json
 import random
 import string
@@ -31,7 +32,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType, TracebackType
-from typing import Any, Self
+from typing import Any, Final, Literal, Self
 
 from aiohttp import web
 
@@ -42,17 +43,32 @@ except ModuleNotFoundError:  # pragma: no cover - orjson is a redline dependency
     _orjson = None
 
 __all__ = [
+    "AUTO_CONTENT",
     "DEFAULT_API_KEY",
     "DEFAULT_CONTENT",
     "FakeOpenAI",
     "ReceivedRequest",
     "ScriptedReply",
     "ScriptedToolCall",
+    "build_reply",
+    "estimate_prompt_tokens",
+    "estimate_tokens",
     "main",
 ]
 
 DEFAULT_API_KEY = "upstream-secret"
 DEFAULT_CONTENT = "Hello from the fake vendor."
+
+
+class _Auto(enum.Enum):
+    """Sentinel type: lets ``content`` default differently with and without tool calls."""
+
+    CONTENT = "auto"
+
+
+#: Default for ``content``: DEFAULT_CONTENT, or None when tool calls are scripted
+#: (a vendor's tool-call answer normally carries ``content: null``).
+AUTO_CONTENT: Final = _Auto.CONTENT
 #: Characters per streamed content / argument fragment: small enough that every
 #: realistic reply arrives as several deltas, which is what streaming code must handle.
 STREAM_PIECE_CHARS = 8
@@ -258,7 +274,7 @@ class ScriptedReply:
 
 
 def build_reply(
-    content: str | None = DEFAULT_CONTENT,
+    content: str | Literal[_Auto.CONTENT] | None = AUTO_CONTENT,
     *,
     tool_calls: Sequence[Mapping[str, str]] | None = None,
     finish_reason: str | None = None,
@@ -290,6 +306,8 @@ def build_reply(
             )
         call_id = raw.get("id") or _random_id("call_", 24)
         calls.append(ScriptedToolCall(id=call_id, name=name, arguments=arguments))
+    if content is AUTO_CONTENT:
+        content = None if calls else DEFAULT_CONTENT
     if finish_reason is None:
         finish_reason = "tool_calls" if calls else "stop"
     if finish_reason not in _FINISH_REASONS:
@@ -488,7 +506,7 @@ class FakeOpenAI:
 
     def reply(
         self,
-        content: str | None = DEFAULT_CONTENT,
+        content: str | Literal[_Auto.CONTENT] | None = AUTO_CONTENT,
         *,
         tool_calls: Sequence[Mapping[str, str]] | None = None,
         finish_reason: str | None = None,
@@ -501,6 +519,9 @@ class FakeOpenAI:
         headers: Mapping[str, str] | None = None,
     ) -> ScriptedReply:
         """Queue one reply for the next chat-completions request (FIFO).
+
+        ``content`` defaults to ``DEFAULT_CONTENT``, or to None when ``tool_calls`` are
+        given, matching what a vendor sends for a pure tool-call answer.
 
         ``tool_calls`` items are ``{"name": ..., "arguments": "<json string>"}`` with an
         optional ``"id"``; generated ids are on the returned reply's ``tool_call_ids``.
@@ -528,7 +549,7 @@ class FakeOpenAI:
 
     def always(
         self,
-        content: str | None = DEFAULT_CONTENT,
+        content: str | Literal[_Auto.CONTENT] | None = AUTO_CONTENT,
         *,
         tool_calls: Sequence[Mapping[str, str]] | None = None,
         finish_reason: str | None = None,
@@ -617,7 +638,7 @@ class FakeOpenAI:
             with self._lock:
                 self._requests.append(received)
 
-        path = request.path.rstrip("/")
+        path = request.path
         if path == CHAT_COMPLETIONS_PATH:
             if request.method != "POST":
                 return self._unexpected_response(

@@ -215,7 +215,7 @@ TOOL_CALLS = [
 
 
 def test_tool_calls_non_streaming(fake_openai: FakeOpenAI, client: openai.OpenAI) -> None:
-    scripted = fake_openai.reply(content=None, tool_calls=TOOL_CALLS)
+    scripted = fake_openai.reply(tool_calls=TOOL_CALLS)  # content defaults to None
 
     completion = client.chat.completions.create(model="gpt-fake", messages=MESSAGES)
 

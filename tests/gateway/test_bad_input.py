@@ -5,24 +5,24 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-import httpx
+import httpx2
 import openai
 import orjson
 import pytest
-
-from redline.principals import Role
-from redline.settings import UpstreamConfig
 from tests.conftest import UPSTREAM_KEY_ENV, RunningGateway, free_port, make_key
 from tests.fakes.openai_upstream import FakeOpenAI
 
+from redline.principals import Role
+from redline.settings import UpstreamConfig
 
-def _post(gateway: RunningGateway, body: bytes, key: str | None = "client") -> httpx.Response:
+
+def _post(gateway: RunningGateway, body: bytes, key: str | None = "client") -> httpx2.Response:
     headers = {"Content-Type": "application/json"}
     if key == "client":
         headers["Authorization"] = f"Bearer {gateway.client_key}"
     elif key is not None:
         headers["Authorization"] = f"Bearer {key}"
-    return httpx.post(f"{gateway.url}/v1/chat/completions", content=body, headers=headers)
+    return httpx2.post(f"{gateway.url}/v1/chat/completions", content=body, headers=headers)
 
 
 def _chat(content: object = "hello", **extra: object) -> bytes:
@@ -215,11 +215,11 @@ def test_auditor_can_read_a_decision_and_a_client_cannot(
     decision_id = response.headers["x-redline-decision-id"]
     _wait_for_outcome(gateway, decision_id)
 
-    as_auditor = httpx.get(
+    as_auditor = httpx2.get(
         f"{gateway.url}/v1/decisions/{decision_id}",
         headers={"Authorization": f"Bearer {gateway.auditor_key}"},
     )
-    as_client = httpx.get(
+    as_client = httpx2.get(
         f"{gateway.url}/v1/decisions/{decision_id}",
         headers={"Authorization": f"Bearer {gateway.client_key}"},
     )

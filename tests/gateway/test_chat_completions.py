@@ -5,11 +5,10 @@ from __future__ import annotations
 import base64
 import json
 
-import httpx
+import httpx2
 import openai
 import orjson
 import pytest
-
 from tests.conftest import RunningGateway
 from tests.fakes.openai_upstream import FakeOpenAI
 
@@ -42,7 +41,7 @@ def test_allowed_request_reaches_upstream_and_answer_comes_back_unchanged(
     assert decision_id.startswith("dec_")
     [received] = fake_openai.requests
     assert received.json["messages"][0]["content"] == "Plan water resupply for a 200-person camp."
-    assert received.headers["Authorization"] == "Bearer upstream-secret"
+    assert received.headers["authorization"] == "Bearer upstream-secret"
     [entry] = gateway.entries()
     assert entry["decision_id"] == decision_id
     assert entry["decision"] == "allow"
@@ -178,7 +177,7 @@ def test_unknown_fields_reach_the_upstream_byte_for_byte(
         b' "x_vendor_note": {"keep": [1, 2.50, "\\u00e9"]}}],'
         b' "temperature": 0.2, "x_future_field": {"nested": true}, "metadata": {"k": "v"}}'
     )
-    response = httpx.post(
+    response = httpx2.post(
         f"{gateway.url}/v1/chat/completions",
         content=body,
         headers={
@@ -195,12 +194,12 @@ def test_every_response_carries_its_decision_id(
     gateway: RunningGateway, fake_openai: FakeOpenAI
 ) -> None:
     fake_openai.reply(content="ok")
-    ok = httpx.post(
+    ok = httpx2.post(
         f"{gateway.url}/v1/chat/completions",
         json={"model": "gpt-fake", "messages": [{"role": "user", "content": "hello"}]},
         headers={"Authorization": f"Bearer {gateway.client_key}"},
     )
-    bad = httpx.post(f"{gateway.url}/v1/chat/completions", content=b"{")
+    bad = httpx2.post(f"{gateway.url}/v1/chat/completions", content=b"{")
 
     ids = {r.headers["x-redline-decision-id"] for r in (ok, bad)}
     assert {e["decision_id"] for e in gateway.entries()} == ids

@@ -141,10 +141,10 @@ def test_sequence_continues_after_restart(tmp_path: Path) -> None:
 class BrokenStore(SQLiteStore):
     broken = True
 
-    def append_entries(self, entries, contents):  # type: ignore[no-untyped-def]
+    def write_batch(self, entries, contents, outcomes=()):  # type: ignore[no-untyped-def]
         if self.broken:
             raise sqlite3.OperationalError("disk I/O error")
-        super().append_entries(entries, contents)
+        super().write_batch(entries, contents, outcomes)
 
 
 def test_unwritable_ledger_fails_closed_and_consumes_no_sequence(tmp_path: Path) -> None:
@@ -168,5 +168,5 @@ def test_store_refuses_a_gap_in_the_sequence(store: SQLiteStore) -> None:
 
     entry = StoredEntry(5, new_decision_id(), b"{}", "t", "allow", None, None)
     with pytest.raises(ValueError, match="not the next"):
-        store.append_entries([entry], [])
+        store.write_batch([entry], [])
     assert store.count_entries() == 0

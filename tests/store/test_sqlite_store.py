@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.conftest import make_key
+
 from redline.principals import Role, secret_matches, split_key
 from redline.store import Content, Outcome
 from redline.store.sqlite import SQLiteStore
-from tests.conftest import make_key
 
 
 def test_key_is_stored_hashed_and_found_by_id(tmp_path: Path) -> None:
@@ -51,7 +52,7 @@ def test_outcome_and_response_body_are_linked_to_the_decision(tmp_path: Path) ->
     store = SQLiteStore(tmp_path / "r.db")
     content = Content("dec_1", "response", "sha256:abc", b'{"choices": []}')
 
-    store.record_outcomes([Outcome("dec_1", 200, 12.5, "sha256:abc")], [content])
+    store.write_batch([], [content], [Outcome("dec_1", 200, 12.5, "sha256:abc")])
 
     assert store.get_outcome("dec_1") == Outcome("dec_1", 200, 12.5, "sha256:abc")
     assert store.get_content("sha256:abc") == b'{"choices": []}'

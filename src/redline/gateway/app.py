@@ -29,7 +29,7 @@ from redline.ledger import AppendedEntry, EntryDraft, LedgerAppender, new_decisi
 from redline.metrics import Metrics
 from redline.pipeline import Pipeline
 from redline.policy import Action, PolicyPack, load_pack, pack_hash
-from redline.principals import Principal, Role, secret_matches, split_key
+from redline.principals import KeyRecord, Principal, Role, secret_matches, split_key
 from redline.providers import Provider, Router
 from redline.providers.echo import EchoModel
 from redline.providers.openai_compatible import OpenAICompatible
@@ -38,6 +38,8 @@ from redline.store import Content, Store
 from redline.store.sqlite import SQLiteStore
 
 log = logging.getLogger("redline.gateway")
+
+KEY_CACHE_SECONDS = 1.0
 
 
 @dataclass
@@ -72,6 +74,7 @@ class Gateway:
         self.appender = LedgerAppender(self.store, on_commit=self.metrics.on_commit)
         self.router = Router(())
         self._session: aiohttp.ClientSession | None = None
+        self._keys: dict[str, tuple[float, KeyRecord | None]] = {}
 
     async def start(self) -> None:
         self.appender.start()
@@ -115,7 +118,7 @@ class Gateway:
         if presented is None:
             raise Unauthenticated("no API key: send 'Authorization: Bearer <key>'")
         parts = split_key(presented)
-        record = self.store.get_key(parts[0]) if parts else None
+        record = self._key_record(parts[0]) if parts else None
         if parts is None or record is None or not secret_matches(record, parts[1]):
             raise Unauthenticated("the API key is not valid")
         if record.revoked_at is not None:
@@ -124,6 +127,18 @@ class Gateway:
         if not principal.has(role):
             raise Forbidden(f"this endpoint needs the '{role}' role")
         return principal
+
+    def _key_record(self, key_id: str) -> KeyRecord | None:
+        """Key records are cached for ``KEY_CACHE_SECONDS``: a revocation applies within that."""
+        now = time.monotonic()
+        cached = self._keys.get(key_id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        record = self.store.get_key(key_id)
+        if len(self._keys) > 10_000:
+            self._keys.clear()
+        self._keys[key_id] = (now + KEY_CACHE_SECONDS, record)
+        return record
 
     async def read_body(self, request: Request) -> bytes:
         limit = self.settings.max_body_bytes

@@ -112,60 +112,56 @@ class LedgerAppender:
                     break
             if _STOP in jobs:
                 stopping = True
-            appends = [job for job in jobs if isinstance(job, _Append)]
-            outcomes = [job for job in jobs if isinstance(job, _Outcome)]
-            if appends:
-                self._commit_appends(appends)
-            if outcomes:
-                self._commit_outcomes(outcomes)
+            self._commit(
+                [job for job in jobs if isinstance(job, _Append)],
+                [job for job in jobs if isinstance(job, _Outcome)],
+            )
 
-    def _commit_appends(self, jobs: list[_Append]) -> None:
+    def _commit(self, appends: list[_Append], outcomes: list[_Outcome]) -> None:
+        """One transaction for the whole batch: appends, their contents, and earlier outcomes."""
+        if not appends and not outcomes:
+            return
         started = time.perf_counter()
+        stored: list[StoredEntry] = []
+        contents: list[Content] = []
+        appended: list[AppendedEntry] = []
+        for offset, job in enumerate(appends):
+            seq = self._next_seq + offset
+            draft = job.draft
+            entry = encode_entry(draft, seq)
+            principal = draft.principal
+            stored.append(
+                StoredEntry(
+                    seq=seq,
+                    decision_id=draft.decision_id,
+                    entry=entry,
+                    time=draft.time.isoformat(),
+                    decision=draft.decision.kind.value,
+                    red_line=draft.decision.red_line,
+                    key_id=None if principal is None else principal.key_id,
+                )
+            )
+            contents.extend(draft.contents)
+            appended.append(AppendedEntry(seq, draft.decision_id, entry))
+        for pending in outcomes:
+            contents.extend(pending.contents)
         results: list[AppendedEntry | BaseException]
         try:
-            stored: list[StoredEntry] = []
-            contents: list[Content] = []
-            appended: list[AppendedEntry] = []
-            for offset, job in enumerate(jobs):
-                seq = self._next_seq + offset
-                draft = job.draft
-                entry = encode_entry(draft, seq)
-                principal = draft.principal
-                stored.append(
-                    StoredEntry(
-                        seq=seq,
-                        decision_id=draft.decision_id,
-                        entry=entry,
-                        time=draft.time.isoformat(),
-                        decision=draft.decision.kind.value,
-                        red_line=draft.decision.red_line,
-                        key_id=None if principal is None else principal.key_id,
-                    )
-                )
-                contents.extend(draft.contents)
-                appended.append(AppendedEntry(seq, draft.decision_id, entry))
-            self._store.append_entries(stored, contents)
-            self._next_seq += len(jobs)
+            self._store.write_batch(stored, contents, [pending.outcome for pending in outcomes])
+            self._next_seq += len(appends)
             self._healthy = True
             results = list(appended)
         except Exception as exc:
-            log.error("ledger append failed: %s", type(exc).__name__, exc_info=exc)
+            log.error("ledger write failed: %s", type(exc).__name__, exc_info=exc)
             self._healthy = False
             # If the store is down, the next batch finds out again and retries.
             with contextlib.suppress(Exception):
                 self._next_seq = self._store.last_sequence() + 1
             failure = LedgerUnavailable("the decision ledger cannot be written; request refused")
-            results = [failure] * len(jobs)
-        if self._on_commit is not None:
-            self._on_commit(len(jobs), time.perf_counter() - started)
-        self._deliver(jobs, results)
-
-    def _commit_outcomes(self, jobs: list[_Outcome]) -> None:
-        try:
-            contents = [content for job in jobs for content in job.contents]
-            self._store.record_outcomes([job.outcome for job in jobs], contents)
-        except Exception as exc:
-            log.error("outcome write failed: %s", type(exc).__name__, exc_info=exc)
+            results = [failure] * len(appends)
+        if appends and self._on_commit is not None:
+            self._on_commit(len(appends), time.perf_counter() - started)
+        self._deliver(appends, results)
 
     @staticmethod
     def _deliver(jobs: list[_Append], results: list[AppendedEntry | BaseException]) -> None:

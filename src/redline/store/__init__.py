@@ -53,8 +53,13 @@ class Store(Protocol):
 
     # ledger
     def last_sequence(self) -> int: ...
-    def append_entries(self, entries: Sequence[StoredEntry], contents: Sequence[Content]) -> None:
-        """Write entries and their contents in one transaction, durable when this returns.
+    def write_batch(
+        self,
+        entries: Sequence[StoredEntry],
+        contents: Sequence[Content],
+        outcomes: Sequence[Outcome] = (),
+    ) -> None:
+        """Write entries, contents and outcomes in one transaction, durable when this returns.
 
         MUST raise (and write nothing) if any entry's ``seq`` is taken or not the next in order.
         """
@@ -64,7 +69,6 @@ class Store(Protocol):
     def count_entries(self) -> int: ...
 
     # content and outcomes
-    def record_outcomes(self, outcomes: Sequence[Outcome], contents: Sequence[Content]) -> None: ...
     def get_content(self, digest: str) -> bytes | None: ...
     def get_outcome(self, decision_id: str) -> Outcome | None: ...
 

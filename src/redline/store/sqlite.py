@@ -119,21 +119,35 @@ class SQLiteStore:
         row = self._conn().execute("SELECT MAX(seq) FROM ledger_entries").fetchone()
         return -1 if row[0] is None else int(row[0])
 
-    def append_entries(self, entries: Sequence[StoredEntry], contents: Sequence[Content]) -> None:
+    def write_batch(
+        self,
+        entries: Sequence[StoredEntry],
+        contents: Sequence[Content],
+        outcomes: Sequence[Outcome] = (),
+    ) -> None:
         with self._write() as conn:
-            row = conn.execute("SELECT MAX(seq) FROM ledger_entries").fetchone()
-            expected = 0 if row[0] is None else int(row[0]) + 1
-            for offset, entry in enumerate(entries):
-                if entry.seq != expected + offset:
-                    raise ValueError(f"entry seq {entry.seq} is not the next ({expected + offset})")
-            conn.executemany(
-                "INSERT INTO ledger_entries (seq, decision_id, entry, time, decision, red_line,"
-                " key_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (e.seq, e.decision_id, e.entry, e.time, e.decision, e.red_line, e.key_id)
-                    for e in entries
-                ],
-            )
+            if entries:
+                row = conn.execute("SELECT MAX(seq) FROM ledger_entries").fetchone()
+                expected = 0 if row[0] is None else int(row[0]) + 1
+                for offset, entry in enumerate(entries):
+                    if entry.seq != expected + offset:
+                        raise ValueError(
+                            f"entry seq {entry.seq} is not the next ({expected + offset})"
+                        )
+                conn.executemany(
+                    "INSERT INTO ledger_entries (seq, decision_id, entry, time, decision,"
+                    " red_line, key_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (e.seq, e.decision_id, e.entry, e.time, e.decision, e.red_line, e.key_id)
+                        for e in entries
+                    ],
+                )
+            if outcomes:
+                conn.executemany(
+                    "INSERT OR REPLACE INTO outcomes (decision_id, status, upstream_ms,"
+                    " response_digest) VALUES (?, ?, ?, ?)",
+                    [(o.decision_id, o.status, o.upstream_ms, o.response_digest) for o in outcomes],
+                )
             _insert_contents(conn, contents)
 
     def get_entry(self, decision_id: str) -> StoredEntry | None:
@@ -156,15 +170,6 @@ class SQLiteStore:
         return int(self._conn().execute("SELECT COUNT(*) FROM ledger_entries").fetchone()[0])
 
     # -- content and outcomes ----------------------------------------------------------------
-
-    def record_outcomes(self, outcomes: Sequence[Outcome], contents: Sequence[Content]) -> None:
-        with self._write() as conn:
-            conn.executemany(
-                "INSERT OR REPLACE INTO outcomes (decision_id, status, upstream_ms,"
-                " response_digest) VALUES (?, ?, ?, ?)",
-                [(o.decision_id, o.status, o.upstream_ms, o.response_digest) for o in outcomes],
-            )
-            _insert_contents(conn, contents)
 
     def get_content(self, digest: str) -> bytes | None:
         row = (
