@@ -89,7 +89,9 @@ def _latency(out: str, label: str) -> float:
 
 def _errors(out: str) -> int:
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
+    )
     count = int(non2xx.group(1)) if non2xx else 0
     if socket_errors:
         count += sum(int(group) for group in socket_errors.groups())
@@ -100,6 +102,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16, 64])
+    parser.add_argument("--workers", type=int, default=1, help="redline serve --workers")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("bench needs wrk: apt-get install wrk")
@@ -120,15 +123,31 @@ def main() -> None:
         redline = [PYTHON, "-m", "redline.cli", "--data-dir", str(workdir)]
         key = subprocess.run(
             [*redline, "keys", "create", "--name", "bench"],
-            capture_output=True, text=True, check=True, env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            env=env,
         ).stdout.strip()
         processes = [
             subprocess.Popen(
-                [PYTHON, "-m", "tests.fakes.openai_upstream", "--port", str(upstream_port),
-                 "--api-key", UPSTREAM_KEY],
-                env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                [
+                    PYTHON,
+                    "-m",
+                    "tests.fakes.openai_upstream",
+                    "--port",
+                    str(upstream_port),
+                    "--api-key",
+                    UPSTREAM_KEY,
+                ],
+                env=env,
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
             ),
-            subprocess.Popen([*redline, "serve"], env=env, stderr=subprocess.DEVNULL),
+            subprocess.Popen(
+                [*redline, "serve", "--workers", str(args.workers)],
+                env=env,
+                stderr=subprocess.DEVNULL,
+            ),
         ]
         try:
             wait_for(upstream_port)
@@ -137,7 +156,10 @@ def main() -> None:
             gateway_url = f"http://127.0.0.1:{gateway_port}/v1/chat/completions"
             run_wrk(gateway_url, key, 4, 2, workdir)  # warm up both processes
             run_wrk(direct_url, UPSTREAM_KEY, 4, 1, workdir)
-            print(f"gateway overhead, {args.seconds} s per run, wrk 1 thread, POST chat completions")
+            print(
+                f"gateway overhead, {args.seconds} s per run, wrk 1 thread, POST chat completions,"
+                f" redline workers {args.workers}"
+            )
             print(f"{'conc':>5} {'path':<8} {'rps':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
             for connections in args.concurrency:
                 direct = run_wrk(direct_url, UPSTREAM_KEY, connections, args.seconds, workdir)
@@ -154,7 +176,10 @@ def main() -> None:
                 )
             entries = subprocess.run(
                 [*redline, "ledger", "list", "--last", "1"],
-                capture_output=True, text=True, check=True, env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+                env=env,
             ).stdout.split()
             print(f"ledger entries written durably during the run: {int(entries[0]) + 1}")
         finally:

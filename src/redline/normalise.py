@@ -20,7 +20,7 @@ import string
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from urllib.parse import unquote_plus
+from urllib.parse import unquote_to_bytes
 
 
 @dataclass(frozen=True)
@@ -279,46 +279,41 @@ _PLUS_JOIN = re.compile(r"[^\W_]\+[^\W_]")
 _HEX_DIGITS = frozenset(string.hexdigits)
 _ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
-# A finder returns (start, end, decoded) for every run in the text it can decode.
-_Run = tuple[int, int, str]
-_Finder = Callable[[str], list[_Run]]
+# A finder yields (start, end, bytes) for each run in the text that it can decode.
+_Finder = Callable[[str], Iterator[tuple[int, int, bytes]]]
 
 
-def _mostly_printable(text: str) -> bool:
-    """Reject decodes that are binary noise: an ordinary word often decodes as valid base64."""
-    if not text:
-        return False
+def _readable(raw: bytes) -> str | None:
+    """Decoded text worth a view: UTF-8, and not binary noise (common words are valid base64)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
     if text.isascii():
         bad = len(_ASCII_CONTROL.findall(text))
     else:
         bad = sum(1 for c in text if not c.isprintable() and c not in "\t\n\r")
-    return bad * 100 <= len(text) * 15
+    return text if text and bad * 100 <= len(text) * 15 else None
 
 
-def _find_base64(text: str) -> list[_Run]:
-    runs: list[_Run] = []
+def _find_base64(text: str) -> Iterator[tuple[int, int, bytes]]:
     for match in _B64_RUN.finditer(text):
         run = match.group()
         body = run.rstrip("=")
+        urlsafe = "-" in body or "_" in body
         if len(run) > _MAX_RUN or len(body) % 4 == 1 or (len(run) != len(body) and len(run) % 4):
             continue
-        urlsafe = "-" in body or "_" in body
         if urlsafe and ("+" in body or "/" in body):
             continue
+        padded = body + "=" * (-len(body) % 4)
         try:
-            raw = base64.b64decode(
-                body + "=" * (-len(body) % 4), altchars=b"-_" if urlsafe else None, validate=True
-            )
-            decoded = raw.decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
+            raw = base64.b64decode(padded, b"-_" if urlsafe else None, validate=True)
+        except binascii.Error:
             continue
-        if _mostly_printable(decoded):
-            runs.append((match.start(), match.end(), decoded))
-    return runs
+        yield match.start(), match.end(), raw
 
 
-def _find_hex(text: str) -> list[_Run]:
-    runs: list[_Run] = []
+def _find_hex(text: str) -> Iterator[tuple[int, int, bytes]]:
     for match in _HEX_RUN.finditer(text):
         run = match.group().rstrip(" :,")
         end = match.start() + len(run)
@@ -327,31 +322,22 @@ def _find_hex(text: str) -> list[_Run]:
         if len(run) > _MAX_RUN or len(digits) % 2 or text[end : end + 1] in _HEX_DIGITS:
             continue
         try:
-            decoded = bytes.fromhex(digits).decode("utf-8")
-        except (ValueError, UnicodeDecodeError):
+            raw = bytes.fromhex(digits)
+        except ValueError:
             continue
-        if _mostly_printable(decoded):
-            runs.append((match.start(), end, decoded))
-    return runs
+        yield match.start(), end, raw
 
 
-def _find_url(text: str) -> list[_Run]:
-    runs: list[_Run] = []
+def _find_url(text: str) -> Iterator[tuple[int, int, bytes]]:
     if len(_PERCENT_ESCAPE.findall(text)) < 2 and not ("+" in text and _PLUS_JOIN.search(text)):
-        return runs
+        return
     for match in _URL_TOKEN.finditer(text):
         token = match.group()
         if len(token) > _MAX_RUN:
             continue
-        if len(_PERCENT_ESCAPE.findall(token)) < 2 and _PLUS_WORDS.search(token) is None:
-            continue
-        try:
-            decoded = unquote_plus(token, encoding="utf-8", errors="strict")
-        except UnicodeDecodeError:
-            continue
-        if decoded != token and _mostly_printable(decoded):
-            runs.append((match.start(), match.end(), decoded))
-    return runs
+        if len(_PERCENT_ESCAPE.findall(token)) >= 2 or _PLUS_WORDS.search(token) is not None:
+            # What unquote_plus does, stopping at bytes so the UTF-8 check is shared.
+            yield match.start(), match.end(), unquote_to_bytes(token.replace("+", " "))
 
 
 _FINDERS: tuple[tuple[str, _Finder], ...] = (
@@ -370,8 +356,9 @@ def _decode_pass(
     runs = sorted((run for finder in finders for run in finder(text)), key=lambda run: run[0])
     edits: list[_Edit] = []
     covered = 0
-    for start, end, decoded in runs:
-        if start < covered:
+    for start, end, raw in runs:
+        decoded = _readable(raw) if start >= covered else None
+        if decoded is None:
             continue
         length, size = end - start, len(decoded)
         edits.append(
@@ -408,19 +395,6 @@ def _decoded_views(text: str) -> Iterator[tuple[str, str, Sequence[int]]]:
 # --- views ---------------------------------------------------------------------------------------
 
 
-def _derived(
-    text: str, folded: str, offsets: Sequence[int]
-) -> Iterator[tuple[str, str, Sequence[int]]]:
-    """Derived views after "folded", in order; a stage that changes nothing yields nothing."""
-    unleet = _unleet(folded, offsets)
-    if unleet is not None:
-        yield "unleet", *unleet
-    unspaced = _unspaced(text, folded, offsets)
-    if unspaced is not None:
-        yield "unspaced", *unspaced
-    yield from _decoded_views(text)
-
-
 def views_of(text: str) -> tuple[TextView, ...]:
     """The original text followed by its derived, lower-case views, without duplicate texts.
 
@@ -431,8 +405,16 @@ def views_of(text: str) -> tuple[TextView, ...]:
     folded_text, folded_offsets = _fold(text)
     folded_tuple = identity if isinstance(folded_offsets, range) else tuple(folded_offsets)
     views = [TextView("original", text, identity), TextView("folded", folded_text, folded_tuple)]
+    derived: list[tuple[str, tuple[str, Sequence[int]] | None]] = [
+        ("unleet", _unleet(folded_text, folded_tuple)),
+        ("unspaced", _unspaced(text, folded_text, folded_tuple)),
+    ]
+    derived += [(name, (view_text, offsets)) for name, view_text, offsets in _decoded_views(text)]
     seen = {folded_text}
-    for name, view_text, view_offsets in _derived(text, folded_text, folded_tuple):
+    for name, result in derived:
+        if result is None:
+            continue
+        view_text, view_offsets = result
         if view_text not in seen:
             seen.add(view_text)
             views.append(TextView(name, view_text, tuple(view_offsets)))

@@ -65,6 +65,7 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
+    workers: int = Field(default=1, ge=1, le=64, description="gateway processes sharing the port")
     policy: str = Field(default="agreement", description="a shipped pack name or a YAML file")
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     max_depth: int = Field(default=64, ge=4, le=1000)
@@ -139,7 +140,7 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
     env_keys = {
         name.removeprefix("REDLINE_").split("__")[0].lower()
         for name in os.environ
-        if name.startswith("REDLINE_") and name != "REDLINE_CONFIG"
+        if name.startswith("REDLINE_") and name not in ("REDLINE_CONFIG", HANDOFF_VARIABLE)
     }
     # The file sits below the environment: drop file keys the environment sets.
     values = {k: v for k, v in file_values.items() if k not in env_keys} | overrides
@@ -147,6 +148,19 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
         return Settings(**values)
     except ValidationError as exc:
         raise ConfigurationError(_explain(exc, config)) from None
+
+
+HANDOFF_VARIABLE = "REDLINE_SERVE_SETTINGS"
+
+
+def hand_off(settings: Settings) -> dict[str, str]:
+    """Environment that carries validated settings to worker processes started by ``serve``."""
+    return {HANDOFF_VARIABLE: settings.model_dump_json()}
+
+
+def handed_off() -> Settings:
+    """The settings a worker process was started with (see ``hand_off``)."""
+    return Settings.model_validate_json(os.environ[HANDOFF_VARIABLE])
 
 
 def _env_path(name: str) -> Path | None:

@@ -144,7 +144,7 @@ class BrokenStore(SQLiteStore):
     def write_batch(self, entries, contents, outcomes=()):  # type: ignore[no-untyped-def]
         if self.broken:
             raise sqlite3.OperationalError("disk I/O error")
-        super().write_batch(entries, contents, outcomes)
+        return super().write_batch(entries, contents, outcomes)
 
 
 def test_unwritable_ledger_fails_closed_and_consumes_no_sequence(tmp_path: Path) -> None:
@@ -163,10 +163,23 @@ def test_unwritable_ledger_fails_closed_and_consumes_no_sequence(tmp_path: Path)
     store.close()
 
 
-def test_store_refuses_a_gap_in_the_sequence(store: SQLiteStore) -> None:
-    from redline.store import StoredEntry
+def test_two_appenders_on_one_file_share_one_contiguous_sequence(tmp_path: Path) -> None:
+    # Two gateway processes on one SQLite file: the store's write lock is the sequencer.
+    stores = [SQLiteStore(tmp_path / "ledger.db"), SQLiteStore(tmp_path / "ledger.db")]
+    appenders = [LedgerAppender(store) for store in stores]
+    for appender in appenders:
+        appender.start()
 
-    entry = StoredEntry(5, new_decision_id(), b"{}", "t", "allow", None, None)
-    with pytest.raises(ValueError, match="not the next"):
-        store.write_batch([entry], [])
-    assert store.count_entries() == 0
+    async def many() -> list[int]:
+        jobs = [appenders[i % 2].append(draft()) for i in range(400)]
+        return [result.seq for result in await asyncio.gather(*jobs)]
+
+    seqs = asyncio.run(many())
+    for appender in appenders:
+        appender.close()
+
+    assert sorted(seqs) == list(range(400))
+    entries = stores[0].list_entries(0, 1000)
+    assert [orjson.loads(e.entry)["seq"] for e in entries] == list(range(400))
+    for store in stores:
+        store.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 import click
@@ -11,24 +12,24 @@ import uvicorn
 from redline.errors import ConfigurationError
 from redline.gateway import create_app
 from redline.policy import PolicyError
+from redline.settings import Settings, hand_off, handed_off
 
 
 @click.command()
 @click.option("--host", help="Interface to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, help="Port to listen on (default 8080).")
+@click.option("--workers", type=int, help="Gateway processes sharing the port (default 1).")
 @click.option("--policy", help="Shipped pack name or policy YAML file (default: agreement).")
 @click.pass_obj
-def serve(obj: object, host: str | None, port: int | None, policy: str | None) -> None:
+def serve(
+    obj: object, host: str | None, port: int | None, workers: int | None, policy: str | None
+) -> None:
     """Run the gateway until interrupted."""
     from redline.cli import Context
 
     assert isinstance(obj, Context)
-    settings = obj.settings(host=host, port=port, policy=policy)
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
+    settings = obj.settings(host=host, port=port, workers=workers, policy=policy)
+    _configure_logging(settings)
     try:
         app = create_app(settings)
     except (ConfigurationError, PolicyError) as exc:
@@ -39,8 +40,16 @@ def serve(obj: object, host: str | None, port: int | None, policy: str | None) -
         f"database {settings.database_path})",
         err=True,
     )
+    if settings.workers > 1:
+        # Worker processes build their own app from the same validated settings.
+        os.environ.update(hand_off(settings))
+        target: object = "redline.cli.serve:worker_app"
+    else:
+        target = app
     uvicorn.run(
-        app,
+        target,  # type: ignore[arg-type]
+        factory=settings.workers > 1,
+        workers=settings.workers,
         host=settings.host,
         port=settings.port,
         log_level="warning",
@@ -48,4 +57,20 @@ def serve(obj: object, host: str | None, port: int | None, policy: str | None) -
         loop="uvloop",
         http="httptools",
         timeout_graceful_shutdown=10,
+    )
+
+
+def worker_app() -> object:
+    """The app factory each worker process calls when ``--workers`` is above 1."""
+    settings = handed_off()
+    _configure_logging(settings)
+    return create_app(settings)
+
+
+def _configure_logging(settings: Settings) -> None:
+    # Log lines carry ids, digests and codes only; request text never reaches a logger.
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(process)d %(name)s %(message)s",
+        stream=sys.stderr,
     )

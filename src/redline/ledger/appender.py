@@ -6,14 +6,15 @@ The contract, which the gateway relies on for "nothing passes unrecorded":
   store. It returns the entry's sequence number and canonical bytes.
 - If the store cannot write, ``append`` MUST raise ``LedgerUnavailable``; the caller refuses the
   request. No sequence number is consumed by a failed batch.
-- Sequence numbers are contiguous from 0, in commit order; this process is the log's only writer.
+- Sequence numbers are contiguous from 0, in commit order; the store assigns them inside its write
+  transaction, so several gateway processes may append to one log.
 - ``record_outcome`` is best effort after the response: it never blocks or fails a request.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import functools
 import logging
 import queue
 import threading
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 
 from redline.errors import LedgerUnavailable
 from redline.ledger.entry import AppendedEntry, EntryDraft, encode_entry
-from redline.store import Content, Outcome, Store, StoredEntry
+from redline.store import Content, Outcome, PendingEntry, Store
 
 log = logging.getLogger("redline.ledger")
 
@@ -59,7 +60,6 @@ class LedgerAppender:
         self._on_commit = on_commit
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
-        self._next_seq = 0
         self._healthy = True
 
     @property
@@ -67,7 +67,6 @@ class LedgerAppender:
         return self._healthy and self._thread is not None and self._thread.is_alive()
 
     def start(self) -> None:
-        self._next_seq = self._store.last_sequence() + 1
         self._thread = threading.Thread(target=self._run, name="redline-ledger", daemon=True)
         self._thread.start()
 
@@ -122,41 +121,27 @@ class LedgerAppender:
         if not appends and not outcomes:
             return
         started = time.perf_counter()
-        stored: list[StoredEntry] = []
-        contents: list[Content] = []
-        appended: list[AppendedEntry] = []
-        for offset, job in enumerate(appends):
-            seq = self._next_seq + offset
-            draft = job.draft
-            entry = encode_entry(draft, seq)
-            principal = draft.principal
-            stored.append(
-                StoredEntry(
-                    seq=seq,
-                    decision_id=draft.decision_id,
-                    entry=entry,
-                    time=draft.time.isoformat(),
-                    decision=draft.decision.kind.value,
-                    red_line=draft.decision.red_line,
-                    key_id=None if principal is None else principal.key_id,
-                )
+        pending = [
+            PendingEntry(
+                decision_id=job.draft.decision_id,
+                time=job.draft.time.isoformat(),
+                decision=job.draft.decision.kind.value,
+                red_line=job.draft.decision.red_line,
+                key_id=None if job.draft.principal is None else job.draft.principal.key_id,
+                encode=functools.partial(encode_entry, job.draft),
             )
-            contents.extend(draft.contents)
-            appended.append(AppendedEntry(seq, draft.decision_id, entry))
-        for pending in outcomes:
-            contents.extend(pending.contents)
+            for job in appends
+        ]
+        contents = [content for job in appends for content in job.draft.contents]
+        contents += [content for job in outcomes for content in job.contents]
         results: list[AppendedEntry | BaseException]
         try:
-            self._store.write_batch(stored, contents, [pending.outcome for pending in outcomes])
-            self._next_seq += len(appends)
+            stored = self._store.write_batch(pending, contents, [job.outcome for job in outcomes])
             self._healthy = True
-            results = list(appended)
+            results = [AppendedEntry(e.seq, e.decision_id, e.entry) for e in stored]
         except Exception as exc:
             log.error("ledger write failed: %s", type(exc).__name__, exc_info=exc)
             self._healthy = False
-            # If the store is down, the next batch finds out again and retries.
-            with contextlib.suppress(Exception):
-                self._next_seq = self._store.last_sequence() + 1
             failure = LedgerUnavailable("the decision ledger cannot be written; request refused")
             results = [failure] * len(appends)
         if appends and self._on_commit is not None:

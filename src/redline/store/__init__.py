@@ -6,7 +6,7 @@ write methods only from the ledger appender's thread and the read methods from a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -21,6 +21,22 @@ class Content:
     role: str  # "request" or "response"
     digest: str
     body: bytes
+
+
+@dataclass(frozen=True)
+class PendingEntry:
+    """An entry waiting for its sequence number; ``encode(seq)`` gives its final bytes.
+
+    The store assigns the number inside its write transaction, so the database's write lock is
+    the log's single sequencer however many gateway processes share it.
+    """
+
+    decision_id: str
+    time: str
+    decision: str
+    red_line: str | None
+    key_id: str | None
+    encode: Callable[[int], bytes]
 
 
 @dataclass(frozen=True)
@@ -55,13 +71,14 @@ class Store(Protocol):
     def last_sequence(self) -> int: ...
     def write_batch(
         self,
-        entries: Sequence[StoredEntry],
+        entries: Sequence[PendingEntry],
         contents: Sequence[Content],
         outcomes: Sequence[Outcome] = (),
-    ) -> None:
+    ) -> list[StoredEntry]:
         """Write entries, contents and outcomes in one transaction, durable when this returns.
 
-        MUST raise (and write nothing) if any entry's ``seq`` is taken or not the next in order.
+        Entries get the next sequence numbers, contiguous and in order, from the store. On any
+        error the store MUST raise and write nothing.
         """
 
     def get_entry(self, decision_id: str) -> StoredEntry | None: ...

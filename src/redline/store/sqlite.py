@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 from redline.principals import KeyRecord, Role
-from redline.store import Content, Outcome, StoredEntry
+from redline.store import Content, Outcome, PendingEntry, StoredEntry
 
 
 class SQLiteStore:
@@ -121,25 +121,33 @@ class SQLiteStore:
 
     def write_batch(
         self,
-        entries: Sequence[StoredEntry],
+        entries: Sequence[PendingEntry],
         contents: Sequence[Content],
         outcomes: Sequence[Outcome] = (),
-    ) -> None:
+    ) -> list[StoredEntry]:
+        stored: list[StoredEntry] = []
         with self._write() as conn:
             if entries:
                 row = conn.execute("SELECT MAX(seq) FROM ledger_entries").fetchone()
-                expected = 0 if row[0] is None else int(row[0]) + 1
-                for offset, entry in enumerate(entries):
-                    if entry.seq != expected + offset:
-                        raise ValueError(
-                            f"entry seq {entry.seq} is not the next ({expected + offset})"
-                        )
+                first = 0 if row[0] is None else int(row[0]) + 1
+                stored = [
+                    StoredEntry(
+                        first + offset,
+                        pending.decision_id,
+                        pending.encode(first + offset),
+                        pending.time,
+                        pending.decision,
+                        pending.red_line,
+                        pending.key_id,
+                    )
+                    for offset, pending in enumerate(entries)
+                ]
                 conn.executemany(
                     "INSERT INTO ledger_entries (seq, decision_id, entry, time, decision,"
                     " red_line, key_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [
                         (e.seq, e.decision_id, e.entry, e.time, e.decision, e.red_line, e.key_id)
-                        for e in entries
+                        for e in stored
                     ],
                 )
             if outcomes:
@@ -149,6 +157,7 @@ class SQLiteStore:
                     [(o.decision_id, o.status, o.upstream_ms, o.response_digest) for o in outcomes],
                 )
             _insert_contents(conn, contents)
+        return stored
 
     def get_entry(self, decision_id: str) -> StoredEntry | None:
         row = (
