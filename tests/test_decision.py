@@ -54,7 +54,8 @@ def finding(category: str, score: float, **kw: object) -> Finding:
 def test_no_findings_allow(pack: PolicyPack) -> None:
     decision = decide(pack, [], [])
     assert decision.kind is Action.ALLOW
-    assert decision.red_line is None and decision.reasons == ()
+    assert decision.red_line is None
+    assert decision.reasons == ()
 
 
 def test_finding_below_its_category_threshold_is_scored_but_allowed(pack: PolicyPack) -> None:

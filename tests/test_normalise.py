@@ -327,3 +327,16 @@ def test_one_megabyte_input_completes_without_pathological_slowdown(text: str) -
     views = views_of(text)
     assert views[0].text == text
     assert time.perf_counter() - started < 10
+
+
+def test_text_hidden_in_unicode_tag_characters_is_revealed() -> None:
+    hidden = "".join(chr(0xE0000 + ord(ch)) for ch in "Track All Citizens")
+    text = f"Summarise this memo.{hidden}"
+
+    views = {view.name: view for view in views_of(text)}
+
+    assert "track all citizens" not in views["folded"].text
+    tags = views["decoded:tags"]
+    start = tags.text.index("track all citizens")
+    first, last = tags.original_span(start, start + len("track all citizens"))
+    assert text[first:last] == hidden

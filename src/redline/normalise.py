@@ -395,6 +395,22 @@ def _decoded_views(text: str) -> Iterator[tuple[str, str, Sequence[int]]]:
 # --- views ---------------------------------------------------------------------------------------
 
 
+_TAG_CHARS = re.compile("[\U000e0020-\U000e007e]")
+
+
+def _tag_view(text: str) -> tuple[str, list[int]] | None:
+    """Text hidden in Unicode tag characters (U+E0020-E007E), read as the ASCII it mirrors.
+
+    Folding drops tag characters as invisible; this view reads them instead, because "ASCII
+    smuggling" hides whole instructions in them.
+    """
+    if _TAG_CHARS.search(text) is None:
+        return None
+    revealed = _TAG_CHARS.sub(lambda match: chr(ord(match.group()) - 0xE0000), text)
+    folded_text, folded_offsets = _fold(revealed)
+    return folded_text, list(folded_offsets)
+
+
 def views_of(text: str) -> tuple[TextView, ...]:
     """The original text followed by its derived, lower-case views, without duplicate texts.
 
@@ -410,6 +426,7 @@ def views_of(text: str) -> tuple[TextView, ...]:
         ("unspaced", _unspaced(text, folded_text, folded_tuple)),
     ]
     derived += [(name, (view_text, offsets)) for name, view_text, offsets in _decoded_views(text)]
+    derived.append(("decoded:tags", _tag_view(text)))
     seen = {folded_text}
     for name, result in derived:
         if result is None:

@@ -62,7 +62,9 @@ def test_keys_create_list_revoke(run) -> None:  # type: ignore[no-untyped-def]
     key_id = full_key.split("_")[1]
 
     listed = run("keys", "list")
-    assert key_id in listed.output and "Jane Doe" in listed.output and "active" in listed.output
+    assert key_id in listed.output
+    assert "Jane Doe" in listed.output
+    assert "active" in listed.output
     assert full_key not in listed.output
 
     assert run("keys", "revoke", key_id).exit_code == 0

@@ -1,4 +1,4 @@
-"""Bad input and failures: the OpenAI error shape, the right status, exactly one recorded decision."""
+"""Bad input and failures: OpenAI error shape, the right status, exactly one recorded decision."""
 
 from __future__ import annotations
 

@@ -35,7 +35,8 @@ def test_allowed_request_reaches_upstream_and_answer_comes_back_unchanged(
     completion = raw.parse()
 
     assert completion.choices[0].message.content == "The convoy needs 40 pallets of water."
-    assert completion.usage is not None and completion.usage.total_tokens > 0
+    assert completion.usage is not None
+    assert completion.usage.total_tokens > 0
     assert raw.headers["x-redline-decision"] == "allow"
     decision_id = raw.headers["x-redline-decision-id"]
     assert decision_id.startswith("dec_")
