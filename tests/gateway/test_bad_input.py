@@ -9,11 +9,11 @@ import httpx2
 import openai
 import orjson
 import pytest
-from tests.conftest import UPSTREAM_KEY_ENV, RunningGateway, free_port, make_key
-from tests.fakes.openai_upstream import FakeOpenAI
 
 from redline.principals import Role
 from redline.settings import UpstreamConfig
+from tests.conftest import UPSTREAM_KEY_ENV, RunningGateway, free_port, make_key
+from tests.fakes.openai_upstream import FakeOpenAI
 
 
 def _post(gateway: RunningGateway, body: bytes, key: str | None = "client") -> httpx2.Response:

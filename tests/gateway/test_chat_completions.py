@@ -9,6 +9,7 @@ import httpx2
 import openai
 import orjson
 import pytest
+
 from tests.conftest import RunningGateway
 from tests.fakes.openai_upstream import FakeOpenAI
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import make_key
-
 from redline.principals import Role, secret_matches, split_key
 from redline.store import Content, Outcome
 from redline.store.sqlite import SQLiteStore
+from tests.conftest import make_key
 
 
 def test_key_is_stored_hashed_and_found_by_id(tmp_path: Path) -> None:

@@ -1,0 +1,75 @@
+"""``redline serve`` as a separate process: starts, serves, refuses, stops cleanly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx2
+import orjson
+
+from tests.conftest import free_port
+
+
+def wait_for_port(port: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise AssertionError(f"nothing listening on port {port}")
+
+
+def test_serve_starts_on_defaults_and_stops_on_sigterm_with_ledger_intact(tmp_path: Path) -> None:
+    port = free_port()
+    redline = str(Path(sys.executable).parent / "redline")
+    env = os.environ | {"REDLINE_DATA_DIR": str(tmp_path), "REDLINE_PORT": str(port)}
+    key = subprocess.run(
+        [redline, "keys", "create", "--name", "svc"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    server = subprocess.Popen([redline, "serve"], env=env, stderr=subprocess.PIPE)
+    try:
+        wait_for_port(port)
+        ready = httpx2.get(f"http://127.0.0.1:{port}/readyz")
+        answer = httpx2.post(
+            f"http://127.0.0.1:{port}/v1/chat/completions",
+            json={"model": "redline-echo", "messages": [{"role": "user", "content": "ping"}]},
+            headers={"Authorization": f"Bearer {key}"},
+        )
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=15)
+
+    assert ready.json()["status"] == "ready"
+    assert answer.json()["choices"][0]["message"]["content"] == "echo: ping"
+    assert server.returncode == 0
+    listed = subprocess.run(
+        [redline, "ledger", "list", "--json"], env=env, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert [orjson.loads(line)["decision"] for line in listed] == ["allow"]
+
+
+def test_serve_refuses_to_start_with_an_unapproved_upstream(tmp_path: Path) -> None:
+    (tmp_path / "redline.yaml").write_text(
+        "upstreams:\n  - name: rogue\n    base_url: https://llm.example.net/v1\n    models: ['*']\n"
+    )
+    redline = str(Path(sys.executable).parent / "redline")
+    result = subprocess.run(
+        [redline, "--data-dir", str(tmp_path), "serve", "--port", str(free_port())],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "not approved by policy" in result.stderr
