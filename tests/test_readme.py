@@ -66,7 +66,9 @@ def test_quickstart_answers_one_request_refuses_the_other_and_records_both(
     assert "answered: echo: Draft a maintenance schedule" in result.stdout
     assert "refused: Refused by Redline under the red line" in result.stdout
     assert "domestic-mass-surveillance" in result.stdout
-    ledger_lines = [line for line in result.stdout.splitlines() if "dec_" in line]
+    ledger_lines = [
+        line for line in result.stdout.splitlines() if re.match(r"\s*\d+ .* dec_", line)
+    ]
     assert len(ledger_lines) == 2
     assert "allow" in ledger_lines[0]
     assert "block" in ledger_lines[1]

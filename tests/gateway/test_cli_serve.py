@@ -52,7 +52,10 @@ def test_serve_starts_on_defaults_and_stops_on_sigterm_with_ledger_intact(tmp_pa
 
     assert ready.json()["status"] == "ready"
     assert answer.json()["choices"][0]["message"]["content"] == "echo: ping"
-    assert server.returncode == 0
+    # uvicorn re-raises the signal after a graceful shutdown, as a service manager expects.
+    assert server.returncode in (0, -signal.SIGTERM)
+    assert server.stderr is not None
+    assert b"Traceback" not in server.stderr.read()
     listed = subprocess.run(
         [redline, "ledger", "list", "--json"], env=env, capture_output=True, text=True, check=True
     ).stdout.splitlines()

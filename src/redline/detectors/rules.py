@@ -1,12 +1,14 @@
-"""The rules detector: the pack's patterns, matched on every normalised view of every segment.
+"""The rules detector: the pack's rules, matched on every normalised view of every segment.
 
-Patterns are written in lower case and matched against the derived views (folded, de-leeted,
-de-spaced, decoded, ...), never the raw original, so case and obfuscation do not hide a phrase.
-Each rule reports at most one finding per segment: the first view in which it matched.
+Rules match the derived views (folded, de-leeted, de-spaced, decoded, ...), never the raw
+original, so case and obfuscation do not hide a phrase. Each rule reports at most one finding per
+segment: the first view in which it matched. Every expression is built from bounded pieces, so
+matching is linear in the length of the text.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
@@ -15,20 +17,76 @@ from redline.detectors import Finding, RequestView, Span
 from redline.policy import PolicyPack, Rule
 
 
+def term_regex(terms: tuple[str, ...]) -> re.Pattern[str]:
+    """One expression for a list of terms: whole words, ``*`` for any ending, flexible spacing."""
+    alternatives = []
+    for term in sorted(terms, key=len, reverse=True):
+        words = []
+        for word in term.split(" "):
+            stem = word.removesuffix("*")
+            words.append(re.escape(stem) + (r"\w{0,12}" if word.endswith("*") else ""))
+        alternatives.append(r"[\s-]{1,3}".join(words))
+    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)")
+
+
 @dataclass(frozen=True)
 class _CompiledRule:
     rule: Rule
-    regex: re.Pattern[str]
+    groups: tuple[re.Pattern[str], ...]
+    unless: re.Pattern[str] | None
+    patterns: re.Pattern[str] | None
+
+    def search(self, text: str) -> tuple[int, int] | None:
+        if self.patterns is not None:
+            match = self.patterns.search(text)
+            return None if match is None else match.span()
+        return self._near(text)
+
+    def _near(self, text: str) -> tuple[int, int] | None:
+        found: list[tuple[list[int], list[tuple[int, int]]]] = []
+        for group in self.groups:
+            spans = [match.span() for match in group.finditer(text)]
+            if not spans:
+                return None
+            found.append(([start for start, _ in spans], spans))
+        within = self.rule.within
+        for anchor_start, anchor_end in found[0][1]:
+            chosen = [(anchor_start, anchor_end)]
+            for starts, spans in found[1:]:
+                index = bisect.bisect_left(starts, anchor_start - within)
+                if index == len(spans) or spans[index][0] > anchor_end + within:
+                    break
+                chosen.append(spans[index])
+            else:
+                start = min(s for s, _ in chosen)
+                end = max(e for _, e in chosen)
+                if (
+                    self.unless is None
+                    or self.unless.search(text, max(0, start - within), end + within) is None
+                ):
+                    return (start, end)
+        return None
+
+
+def _compile(rule: Rule) -> _CompiledRule:
+    patterns = (
+        re.compile("|".join(f"(?:{pattern})" for pattern in rule.patterns))
+        if rule.patterns
+        else None
+    )
+    return _CompiledRule(
+        rule=rule,
+        groups=tuple(term_regex(group) for group in rule.near),
+        unless=term_regex(rule.unless) if rule.unless else None,
+        patterns=patterns,
+    )
 
 
 class RulesDetector:
     name = "rules"
 
     def __init__(self, pack: PolicyPack) -> None:
-        self._rules = tuple(
-            _CompiledRule(rule, re.compile("|".join(f"(?:{p})" for p in rule.patterns)))
-            for rule in pack.rules
-        )
+        self._rules = tuple(_compile(rule) for rule in pack.rules)
         rules_document = [rule.model_dump(mode="json") for rule in pack.rules]
         self.version = sha256_digest(canonical_json(rules_document))
 
@@ -38,11 +96,10 @@ class RulesDetector:
             derived = segment_view.views[1:]
             for compiled in self._rules:
                 for text_view in derived:
-                    match = compiled.regex.search(text_view.text)
-                    if match is None:
+                    span = compiled.search(text_view.text)
+                    if span is None:
                         continue
-                    start, end = text_view.original_span(match.start(), match.end())
-                    span = Span(segment_view.segment.path, start, end, text_view.name)
+                    start, end = text_view.original_span(*span)
                     findings.append(
                         Finding(
                             detector=self.name,
@@ -50,7 +107,7 @@ class RulesDetector:
                             score=compiled.rule.score,
                             rule=compiled.rule.id,
                             clause=compiled.rule.clause,
-                            spans=(span,),
+                            spans=(Span(segment_view.segment.path, start, end, text_view.name),),
                         )
                     )
                     break

@@ -76,10 +76,17 @@ class Category(_Strict):
     threshold: float = Field(ge=0.0, le=1.0)
 
 
-class Rule(_Strict):
-    """A pattern rule: any pattern matching any normalised view yields a finding.
+_TERM = re.compile(r"^[a-z0-9_'’.&/-]+\*?(?: [a-z0-9_'’.&/-]+\*?)*$")
 
-    The finding falls under its category's clause unless the rule names a more specific ``clause``.
+
+class Rule(_Strict):
+    """A pattern rule, matched on every normalised view of every segment.
+
+    A rule is either ``near``: lists of terms that must all occur within ``within`` characters of
+    each other (one term from each list, in any order), unless an ``unless`` term occurs in that
+    stretch too; or ``patterns``: regular expressions, any of which matching is enough. Terms are
+    lower-case words or phrases; a trailing ``*`` on a word matches any ending (``monitor*``).
+    The finding falls under the category's clause unless the rule names a more specific ``clause``.
     """
 
     id: str = Field(pattern=_ID)
@@ -87,7 +94,27 @@ class Rule(_Strict):
     clause: str | None = None
     score: float = Field(gt=0.0, le=1.0)
     description: str
-    patterns: tuple[str, ...] = Field(min_length=1)
+    near: tuple[tuple[str, ...], ...] = ()
+    within: int = Field(default=80, ge=10, le=400)
+    unless: tuple[str, ...] = ()
+    patterns: tuple[str, ...] = ()
+
+    @field_validator("near")
+    @classmethod
+    def _near_terms(cls, groups: tuple[tuple[str, ...], ...]) -> tuple[tuple[str, ...], ...]:
+        if groups and len(groups) < 2:
+            raise ValueError("'near' needs at least two term lists; use 'patterns' for one")
+        for index, group in enumerate(groups):
+            if not group:
+                raise ValueError(f"near[{index}] is empty")
+            _check_terms(group, f"near[{index}]")
+        return groups
+
+    @field_validator("unless")
+    @classmethod
+    def _unless_terms(cls, terms: tuple[str, ...]) -> tuple[str, ...]:
+        _check_terms(terms, "unless")
+        return terms
 
     @field_validator("patterns")
     @classmethod
@@ -105,6 +132,21 @@ class Rule(_Strict):
                     "so write the pattern in lower case"
                 )
         return patterns
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Rule:
+        if bool(self.near) == bool(self.patterns):
+            raise ValueError("give either 'near' (term lists) or 'patterns' (regexes), not both")
+        return self
+
+
+def _check_terms(terms: tuple[str, ...], where: str) -> None:
+    for term in terms:
+        if not _TERM.match(term):
+            raise ValueError(
+                f"{where}: term {term!r} must be lower-case words separated by single spaces, "
+                "with an optional '*' at the end of a word"
+            )
 
 
 class Upstreams(_Strict):
