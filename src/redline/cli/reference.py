@@ -28,7 +28,11 @@ def render() -> str:
     ]
     for path, command in _walk(cli_main, ["redline"]):
         with click.Context(
-            command, info_name=" ".join(path), terminal_width=100, max_content_width=100
+            command,
+            info_name=" ".join(path),
+            terminal_width=100,
+            max_content_width=100,
+            help_option_names=["-h", "--help"],
         ) as ctx:
             help_text = command.get_help(ctx)
         lines += [f"## `{' '.join(path)}`", "", "```text", help_text.rstrip(), "```", ""]
