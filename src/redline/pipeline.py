@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from redline.decision import Decision, DetectorFailure, decide
 from redline.detectors import Detector, Finding, RequestView, SegmentView
-from redline.normalise import views_of
 from redline.parse import Segment
 from redline.policy import PolicyPack
 
@@ -53,7 +52,7 @@ class Pipeline:
     ) -> Inspection:
         """Inspect synchronously. A detector that raises or overruns its budget is a failure."""
         view = RequestView(
-            segments=tuple(SegmentView(segment, views_of(segment.text)) for segment in segments),
+            segments=tuple(SegmentView(segment) for segment in segments),
             principal_id=principal_id,
         )
         findings: list[Finding] = []

@@ -8,7 +8,6 @@ import pytest
 
 from redline.detectors import Finding, RequestView, SegmentView
 from redline.detectors.rules import RulesDetector, term_regex
-from redline.normalise import views_of
 from redline.parse import Segment
 from redline.policy import PolicyError
 from redline.policy.loader import parse_pack
@@ -57,7 +56,7 @@ def detector() -> RulesDetector:
 
 
 def found(detector: RulesDetector, text: str) -> list[Finding]:
-    segment = SegmentView(Segment("messages[0].content", "user", text), views_of(text))
+    segment = SegmentView(Segment("messages[0].content", "user", text))
     return detector.detect(RequestView(segments=(segment,)))
 
 
@@ -158,3 +157,16 @@ def test_rule_needs_exactly_one_form() -> None:
     )
     with pytest.raises(PolicyError, match="either 'near'"):
         parse_pack(both)
+
+
+def test_a_text_seen_before_is_not_normalised_again(detector: RulesDetector) -> None:
+    text = "Please monitor all citizens."
+    first = SegmentView(Segment("messages[0].content", "system", text))
+    again = SegmentView(Segment("messages[4].content", "system", text))
+
+    detector.detect(RequestView(segments=(first,)))
+    [finding] = detector.detect(RequestView(segments=(again,)))
+
+    assert "views" in first.__dict__
+    assert "views" not in again.__dict__
+    assert finding.spans[0].path == "messages[4].content"

@@ -15,7 +15,6 @@ import yaml
 
 from redline.detectors import Finding, RequestView, SegmentView
 from redline.detectors.rules import RulesDetector
-from redline.normalise import views_of
 from redline.parse import Segment
 from redline.policy import Action, PolicyError, PolicyPack, load_pack, pack_hash
 from redline.policy.loader import parse_pack
@@ -32,7 +31,7 @@ def detector(pack: PolicyPack) -> RulesDetector:
 
 
 def findings(detector: RulesDetector, text: str) -> list[Finding]:
-    segment = SegmentView(Segment("text", "user", text), views_of(text))
+    segment = SegmentView(Segment("text", "user", text))
     return detector.detect(RequestView(segments=(segment,)))
 
 

@@ -8,19 +8,33 @@ path runs on every request.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Protocol, runtime_checkable
 
-from redline.normalise import TextView
+from redline.normalise import TextView, views_of
 from redline.parse import Segment
 
 
 @dataclass(frozen=True)
 class SegmentView:
-    """A segment of the request with its normalised views (``views[0]`` is the original)."""
+    """A segment of the request with its normalised views (``views[0]`` is the original).
+
+    Views are computed on first use, so a detector that already knows a text (by its digest) does
+    not pay for normalising it again: in a growing conversation only new messages cost anything.
+    """
 
     segment: Segment
-    views: tuple[TextView, ...]
+
+    @cached_property
+    def views(self) -> tuple[TextView, ...]:
+        return views_of(self.segment.text)
+
+    @cached_property
+    def digest(self) -> bytes:
+        """SHA-256 of the text: the key under which detectors may cache their results."""
+        return hashlib.sha256(self.segment.text.encode("utf-8", "surrogatepass")).digest()
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 Rules match the derived views (folded, de-leeted, de-spaced, decoded, ...), never the raw
 original, so case and obfuscation do not hide a phrase. Each rule reports at most one finding per
-segment: the first view in which it matched. Every expression is built from bounded pieces, so
+segment: the first view in which it matched. Results are cached by the text's digest, so a
+message seen before (a system prompt, the earlier turns of a conversation) costs one lookup. Every
+expression is built from bounded pieces, so
 matching is linear in the length of the text.
 """
 
@@ -10,10 +12,12 @@ from __future__ import annotations
 
 import bisect
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from redline.canonical import canonical_json, sha256_digest
-from redline.detectors import Finding, RequestView, Span
+from redline.detectors import Finding, RequestView, SegmentView, Span
 from redline.policy import PolicyPack, Rule
 
 
@@ -82,36 +86,59 @@ def _compile(rule: Rule) -> _CompiledRule:
     )
 
 
+_Hit = tuple[int, str, int, int]  # rule index, view name, start and end in the original text
+
+
 class RulesDetector:
     name = "rules"
 
-    def __init__(self, pack: PolicyPack) -> None:
+    def __init__(self, pack: PolicyPack, *, cache_size: int = 8192) -> None:
         self._rules = tuple(_compile(rule) for rule in pack.rules)
         rules_document = [rule.model_dump(mode="json") for rule in pack.rules]
         self.version = sha256_digest(canonical_json(rules_document))
+        # Keyed by the text's digest, so memory stays bounded however long the texts are.
+        self._cache: OrderedDict[bytes, tuple[_Hit, ...]] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()  # small requests are inspected on the loop, large on a worker
 
     def detect(self, view: RequestView) -> list[Finding]:
         findings = []
         for segment_view in view.segments:
-            derived = segment_view.views[1:]
-            for compiled in self._rules:
-                for text_view in derived:
-                    span = compiled.search(text_view.text)
-                    if span is None:
-                        continue
-                    start, end = text_view.original_span(*span)
-                    findings.append(
-                        Finding(
-                            detector=self.name,
-                            category=compiled.rule.category,
-                            score=compiled.rule.score,
-                            rule=compiled.rule.id,
-                            clause=compiled.rule.clause,
-                            spans=(Span(segment_view.segment.path, start, end, text_view.name),),
-                        )
+            for index, view_name, start, end in self._hits(segment_view):
+                rule = self._rules[index].rule
+                findings.append(
+                    Finding(
+                        detector=self.name,
+                        category=rule.category,
+                        score=rule.score,
+                        rule=rule.id,
+                        clause=rule.clause,
+                        spans=(Span(segment_view.segment.path, start, end, view_name),),
                     )
-                    break
+                )
         return findings
+
+    def _hits(self, segment_view: SegmentView) -> tuple[_Hit, ...]:
+        key = segment_view.digest
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+                return cached
+        hits = []
+        derived = segment_view.views[1:]
+        for index, compiled in enumerate(self._rules):
+            for text_view in derived:
+                span = compiled.search(text_view.text)
+                if span is not None:
+                    hits.append((index, text_view.name, *text_view.original_span(*span)))
+                    break
+        result = tuple(hits)
+        with self._lock:
+            self._cache[key] = result
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return result
 
 
 def create(pack: PolicyPack) -> RulesDetector:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import logging
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -77,6 +78,12 @@ class Gateway:
         self._keys: dict[str, tuple[float, KeyRecord | None]] = {}
 
     async def start(self) -> None:
+        # Everything built so far (policy, compiled rules, settings) lives as long as the
+        # process: freezing it keeps full collections short (they were the p99 tail), and a
+        # higher first threshold means fewer young collections under load.
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(20_000, 20, 20)
         self.appender.start()
         self._session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300),
