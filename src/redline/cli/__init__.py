@@ -8,22 +8,7 @@ import click
 
 from redline import __version__
 from redline.cli import check, keys, ledger, policy, serve
-from redline.errors import ConfigurationError
-from redline.settings import Settings, load_settings
-
-
-class Context:
-    """Global options, turned into settings only by the commands that need them."""
-
-    def __init__(self, config: Path | None, data_dir: Path | None) -> None:
-        self.config = config
-        self.data_dir = data_dir
-
-    def settings(self, **overrides: object) -> Settings:
-        try:
-            return load_settings(self.config, data_dir=self.data_dir, **overrides)
-        except ConfigurationError as exc:
-            raise click.ClickException(str(exc)) from None
+from redline.cli.context import Context
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

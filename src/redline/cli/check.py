@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 import orjson
 
+from redline.cli.context import Context, pass_context
 from redline.detectors import registry
 from redline.errors import ConfigurationError
 from redline.explain import explain
@@ -24,12 +25,9 @@ from redline.policy import PolicyError, load_pack, pack_hash
     help="Read one JSON object per line (field 'text', optional 'id'); '-' for stdin.",
 )
 @click.option("--policy", help="Shipped pack name or policy YAML file.")
-@click.pass_obj
-def check(obj: object, text: str | None, jsonl: Path | None, policy: str | None) -> None:
+@pass_context
+def check(obj: Context, text: str | None, jsonl: Path | None, policy: str | None) -> None:
     """Print the decision for TEXT (or each line of --jsonl) as JSON. Calls no upstream."""
-    from redline.cli import Context
-
-    assert isinstance(obj, Context)
     if (text is None) == (jsonl is None):
         raise click.UsageError("give either TEXT or --jsonl FILE")
     settings = obj.settings(policy=policy)

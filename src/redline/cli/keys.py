@@ -6,15 +6,8 @@ import datetime as dt
 
 import click
 
+from redline.cli.context import Context, pass_context
 from redline.principals import KeyRecord, Role, new_key
-from redline.store.sqlite import SQLiteStore
-
-
-def _store(obj: object) -> SQLiteStore:
-    from redline.cli import Context
-
-    assert isinstance(obj, Context)
-    return SQLiteStore(obj.settings().database_path)
 
 
 @click.group()
@@ -35,9 +28,9 @@ def keys() -> None:
 )
 @click.option("--human", help="The accountable person behind the key (default: the name).")
 @click.option("--unit", help="Organisational unit.")
-@click.pass_obj
+@pass_context
 def create(
-    obj: object, name: str, roles: tuple[str, ...], human: str | None, unit: str | None
+    obj: Context, name: str, roles: tuple[str, ...], human: str | None, unit: str | None
 ) -> None:
     """Create a key and print it once; only its hash is stored."""
     key_id, full_key, secret_hash = new_key()
@@ -50,24 +43,18 @@ def create(
         secret_hash=secret_hash,
         created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     )
-    store = _store(obj)
-    try:
+    with obj.store() as store:
         store.create_key(record)
-    finally:
-        store.close()
     click.echo(f"created key {key_id} ({name}; roles: {', '.join(roles)})", err=True)
     click.echo(full_key)
 
 
 @keys.command(name="list")
-@click.pass_obj
-def list_(obj: object) -> None:
+@pass_context
+def list_(obj: Context) -> None:
     """List keys (never their secrets)."""
-    store = _store(obj)
-    try:
+    with obj.store() as store:
         records = store.list_keys()
-    finally:
-        store.close()
     for record in records:
         state = f"revoked {record.revoked_at}" if record.revoked_at else "active"
         roles = ",".join(record.roles)
@@ -76,14 +63,11 @@ def list_(obj: object) -> None:
 
 @keys.command()
 @click.argument("key_id")
-@click.pass_obj
-def revoke(obj: object, key_id: str) -> None:
+@pass_context
+def revoke(obj: Context, key_id: str) -> None:
     """Revoke KEY_ID; requests with it are refused from then on."""
-    store = _store(obj)
-    try:
+    with obj.store() as store:
         revoked = store.revoke_key(key_id, dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
-    finally:
-        store.close()
     if not revoked:
         raise click.ClickException(f"no active key {key_id}")
     click.echo(f"revoked {key_id}")

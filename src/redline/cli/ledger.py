@@ -5,14 +5,7 @@ from __future__ import annotations
 import click
 import orjson
 
-from redline.store.sqlite import SQLiteStore
-
-
-def _store(obj: object) -> SQLiteStore:
-    from redline.cli import Context
-
-    assert isinstance(obj, Context)
-    return SQLiteStore(obj.settings().database_path)
+from redline.cli.context import Context, pass_context
 
 
 @click.group()
@@ -23,15 +16,12 @@ def ledger() -> None:
 @ledger.command(name="list")
 @click.option("--last", default=20, show_default=True, help="How many of the newest entries.")
 @click.option("--json", "as_json", is_flag=True, help="Print each entry's canonical JSON.")
-@click.pass_obj
-def list_(obj: object, last: int, as_json: bool) -> None:
+@pass_context
+def list_(obj: Context, last: int, as_json: bool) -> None:
     """List the newest decisions, oldest first."""
-    store = _store(obj)
-    try:
+    with obj.store() as store:
         start = max(0, store.count_entries() - last)
         entries = store.list_entries(start, last)
-    finally:
-        store.close()
     for stored in entries:
         if as_json:
             click.echo(stored.entry.decode())
@@ -47,14 +37,11 @@ def list_(obj: object, last: int, as_json: bool) -> None:
 
 @ledger.command()
 @click.argument("decision_id")
-@click.pass_obj
-def show(obj: object, decision_id: str) -> None:
+@pass_context
+def show(obj: Context, decision_id: str) -> None:
     """Print one decision's entry as recorded."""
-    store = _store(obj)
-    try:
+    with obj.store() as store:
         stored = store.get_entry(decision_id)
-    finally:
-        store.close()
     if stored is None:
         raise click.ClickException(f"no decision {decision_id}")
     click.echo(orjson.dumps(orjson.loads(stored.entry), option=orjson.OPT_INDENT_2).decode())

@@ -9,6 +9,7 @@ import sys
 import click
 import uvicorn
 
+from redline.cli.context import Context, pass_context
 from redline.errors import ConfigurationError
 from redline.gateway import create_app
 from redline.policy import PolicyError
@@ -20,14 +21,11 @@ from redline.settings import Settings, hand_off, handed_off
 @click.option("--port", type=int, help="Port to listen on (default 8080).")
 @click.option("--workers", type=int, help="Gateway processes sharing the port (default 1).")
 @click.option("--policy", help="Shipped pack name or policy YAML file (default: agreement).")
-@click.pass_obj
+@pass_context
 def serve(
-    obj: object, host: str | None, port: int | None, workers: int | None, policy: str | None
+    obj: Context, host: str | None, port: int | None, workers: int | None, policy: str | None
 ) -> None:
     """Run the gateway until interrupted."""
-    from redline.cli import Context
-
-    assert isinstance(obj, Context)
     settings = obj.settings(host=host, port=port, workers=workers, policy=policy)
     _configure_logging(settings)
     try:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import aiohttp
 from starlette.applications import Starlette
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
 
 from redline.canonical import sha256_digest
@@ -26,6 +27,7 @@ from redline.errors import (
     RedlineError,
     Unauthenticated,
 )
+from redline.gateway.wire import error_response
 from redline.ledger import AppendedEntry, EntryDraft, LedgerAppender, new_decision_id
 from redline.metrics import Metrics
 from redline.pipeline import Pipeline
@@ -195,10 +197,15 @@ class Gateway:
         )
         return appended
 
-    async def record_refusal(self, call: Call, exc: RedlineError) -> None:
-        """Record a request refused before inspection (bad input, no key, unknown model)."""
+    async def refuse(self, call: Call, exc: RedlineError) -> Response:
+        """Record a request refused before inspection (bad input, no key, unknown model), and
+        answer it in the OpenAI error shape; if even the refusal cannot be recorded, say so."""
         decision = Decision(Action.BLOCK, reasons=(Reason(code=exc.code, detail=exc.message),))
-        await self.record(call, decision)
+        try:
+            await self.record(call, decision)
+        except LedgerUnavailable as ledger_down:
+            return error_response(ledger_down, None)
+        return error_response(exc, call.decision_id)
 
 
 def check_upstreams_allowed(settings: Settings, pack: PolicyPack) -> None:

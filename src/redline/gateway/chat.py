@@ -37,7 +37,7 @@ async def chat_completions(request: Request) -> Response:
         provider = gateway.router.route(chat.model)
         call.upstream = provider.config.name
     except RedlineError as exc:
-        return await _refuse(gateway, call, exc)
+        return _respond(gateway, await gateway.refuse(call, exc))
 
     started = time.perf_counter()
     inspection = await gateway.pipeline.inspect(chat.segments, call.principal.key_id)
@@ -73,14 +73,6 @@ async def chat_completions(request: Request) -> Response:
     body = reply.body or b""
     _record_outcome(gateway, call, reply.status, upstream_ms, body)
     return _respond(gateway, Response(body, reply.status, headers, media_type=reply.content_type))
-
-
-async def _refuse(gateway: Gateway, call: Call, exc: RedlineError) -> Response:
-    try:
-        await gateway.record_refusal(call, exc)
-    except LedgerUnavailable as ledger_down:
-        return _respond(gateway, error_response(ledger_down, None))
-    return _respond(gateway, error_response(exc, call.decision_id))
 
 
 async def _relay(

@@ -28,11 +28,7 @@ async def check(request: Request) -> Response:
         call.raw = await gateway.read_body(request)
         segments = parse_check(read_json(call.raw, gateway.bounds), gateway.bounds)
     except RedlineError as exc:
-        try:
-            await gateway.record_refusal(call, exc)
-        except LedgerUnavailable as ledger_down:
-            return error_response(ledger_down, None)
-        return error_response(exc, call.decision_id)
+        return await gateway.refuse(call, exc)
     inspection = await gateway.pipeline.inspect(segments, call.principal.key_id)
     try:
         await gateway.record(call, inspection.decision)
