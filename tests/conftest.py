@@ -19,10 +19,11 @@ from redline.gateway import create_app
 from redline.principals import KeyRecord, Role, new_key
 from redline.settings import Settings, UpstreamConfig
 from redline.store.sqlite import SQLiteStore
+from tests.classifier.fixtures import corpus_folder, trained
 from tests.fakes.fixtures import UPSTREAM_API_KEY, fake_openai
 from tests.fakes.openai_upstream import FakeOpenAI
 
-__all__ = ["fake_openai"]
+__all__ = ["corpus_folder", "fake_openai", "trained"]
 
 UPSTREAM_KEY_ENV = "REDLINE_TEST_UPSTREAM_KEY"
 

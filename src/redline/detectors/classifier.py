@@ -24,8 +24,8 @@ from redline.classifier.head import Head
 from redline.detectors import Finding, RequestView, SegmentView, Span
 from redline.policy import PolicyPack
 
-CHUNK_WORDS = 160
-CHUNK_STRIDE = 120
+CHUNK_WORDS = 48
+CHUNK_STRIDE = 24
 TIER_TWO_TOKENS = 128
 REPORT_FLOOR = 0.01
 
@@ -124,20 +124,31 @@ class ClassifierDetector:
 
 
 def _chunks(text: str) -> list[tuple[str, int, int]]:
-    """The whole text if short, else overlapping windows of ``CHUNK_WORDS`` words."""
+    """The pieces of a text to classify: the whole (or overlapping windows of ``CHUNK_WORDS``
+    words when longer), and each sentence of four words or more on its own, so a request
+    buried in filler is not averaged away."""
     words = [(m.start(), m.end()) for m in _WORD.finditer(text)]
+    if not words:
+        return []
+    pieces = []
     if len(words) <= CHUNK_WORDS:
-        return [(text, 0, len(text))] if words else []
-    chunks = []
-    for first in range(0, len(words), CHUNK_STRIDE):
-        last = min(len(words), first + CHUNK_WORDS) - 1
-        start, end = words[first][0], words[last][1]
-        chunks.append((text[start:end], start, end))
-        if last == len(words) - 1:
-            break
-    return chunks
+        pieces.append((text, 0, len(text)))
+    else:
+        for first in range(0, len(words), CHUNK_STRIDE):
+            last = min(len(words), first + CHUNK_WORDS) - 1
+            start, end = words[first][0], words[last][1]
+            pieces.append((text[start:end], start, end))
+            if last == len(words) - 1:
+                break
+    sentences = [m for m in _SENTENCE.finditer(text) if len(m.group().split()) >= 4]
+    if len(sentences) > 1:
+        for match in sentences:
+            start, end = match.span()
+            pieces.append((match.group(), start, end))
+    return pieces
 
 
+_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)")
 _WORD = re.compile(r"\S+")
 
 
