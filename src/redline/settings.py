@@ -51,6 +51,34 @@ class UpstreamConfig(BaseModel):
         return any(fnmatch.fnmatchcase(model, pattern) for pattern in self.models)
 
 
+class JudgeConfig(BaseModel):
+    """An OpenAI-compatible model the classifier consults on borderline texts only."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    base_url: str
+    model: str
+    api_key_env: str | None = None
+    band: tuple[float, float] = (0.3, 0.7)
+    timeout_ms: float = Field(default=3000.0, gt=0)
+
+    @model_validator(mode="after")
+    def _valid(self) -> JudgeConfig:
+        parts = urlsplit(self.base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                "judge.base_url must be an http(s) URL such as http://127.0.0.1:8000/v1"
+            )
+        low, high = self.band
+        if not 0.0 <= low < high <= 1.0:
+            raise ValueError("judge.band must be two probabilities, low < high")
+        return self
+
+    @property
+    def host(self) -> str | None:
+        return urlsplit(self.base_url).hostname
+
+
 DEFAULT_UPSTREAMS = (UpstreamConfig(name="local-echo", kind="echo", models=("redline-echo",)),)
 
 
@@ -81,6 +109,18 @@ class Settings(BaseSettings):
     )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     upstreams: tuple[UpstreamConfig, ...] = DEFAULT_UPSTREAMS
+    judge: JudgeConfig | None = Field(
+        default=None, description="optional judge model for the classifier's borderline band"
+    )
+
+    @model_validator(mode="after")
+    def _judge_fits_budget(self) -> Settings:
+        if self.judge is not None and self.judge.timeout_ms >= self.detector_budget_ms:
+            raise ValueError(
+                f"judge.timeout_ms ({self.judge.timeout_ms:g}) must be below detector_budget_ms "
+                f"({self.detector_budget_ms:g}): raise detector_budget_ms or lower the timeout"
+            )
+        return self
 
     @property
     def database_path(self) -> Path:
@@ -94,14 +134,17 @@ class Settings(BaseSettings):
             max_messages=self.max_messages,
         )
 
-    def upstream_api_key(self, upstream: UpstreamConfig) -> str | None:
-        """The upstream's API key, read from the variable its config names."""
+    def upstream_api_key(self, upstream: UpstreamConfig | JudgeConfig) -> str | None:
+        """The API key an upstream or the judge uses, read from the variable its config names."""
         if upstream.api_key_env is None:
             return None
         value = os.environ.get(upstream.api_key_env)
         if not value:
+            where = (
+                f"upstreams.{upstream.name}" if isinstance(upstream, UpstreamConfig) else "judge"
+            )
             raise ConfigurationError(
-                f"upstreams.{upstream.name}.api_key_env names ${upstream.api_key_env}, which is "
+                f"{where}.api_key_env names ${upstream.api_key_env}, which is "
                 "not set; export it or remove api_key_env"
             )
         return value

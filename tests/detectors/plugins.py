@@ -39,15 +39,15 @@ class Flagging:
         return [Finding(detector=self.name, category="mass_surveillance", score=0.99)]
 
 
-def crashing(pack):
+def crashing(pack, settings):
     return Crashing()
 
 
-def slow(pack):
+def slow(pack, settings):
     return Slow()
 
 
-def flagging(pack):
+def flagging(pack, settings):
     return Flagging()
 """
 

@@ -35,7 +35,7 @@ def check(obj: Context, text: str | None, jsonl: Path | None, policy: str | None
         pack = load_pack(settings.policy)
         pipeline = Pipeline(
             pack,
-            registry.build(settings.detectors, pack),
+            registry.build(settings.detectors, pack, settings),
             budget_s=settings.detector_budget_ms / 1000,
         )
     except (ConfigurationError, PolicyError) as exc:

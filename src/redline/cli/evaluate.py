@@ -76,7 +76,7 @@ def evaluate(
             rows.append(Row(text, mapping.get(label, label), str(record.get(source_field, "-"))))
     try:
         pack = load_pack(settings.policy)
-        pipeline = Pipeline(pack, registry.build(settings.detectors, pack), budget_s=10.0)
+        pipeline = Pipeline(pack, registry.build(settings.detectors, pack, settings), budget_s=10.0)
         outcomes = run(pipeline, rows)
     except (ConfigurationError, PolicyError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None

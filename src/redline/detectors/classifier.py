@@ -22,7 +22,9 @@ from redline.classifier import bundle as bundles
 from redline.classifier.encoders import MiniLM, StaticEncoder, Vectors, load_tokenizer
 from redline.classifier.head import Head
 from redline.detectors import Finding, RequestView, SegmentView, Span
+from redline.detectors.judge import Judge
 from redline.policy import PolicyPack
+from redline.settings import Settings
 
 CHUNK_WORDS = 48
 CHUNK_STRIDE = 24
@@ -35,9 +37,15 @@ _Scores = tuple[tuple[str, float, str, int, int], ...]  # category, score, view,
 class ClassifierDetector:
     name = "classifier"
 
-    def __init__(self, bundle: bundles.Bundle, *, cache_size: int = 8192) -> None:
+    def __init__(
+        self, bundle: bundles.Bundle, *, judge: Judge | None = None, cache_size: int = 8192
+    ) -> None:
         self.bundle = bundle
+        self.judge = judge
+        # The judge is part of what decides, so its endpoint and model are part of the version.
         self.version = bundle.digest
+        if judge is not None:
+            self.version += f"+judge:{judge.config.model}@{judge.config.base_url}"
         tokenizer = load_tokenizer(bundle.folder / "tokenizer.json", 512)
         self.static = StaticEncoder(tokenizer, bundle.table())
         self.head = bundle.head("head")
@@ -68,7 +76,8 @@ class ClassifierDetector:
     def classify(self, texts: Sequence[str]) -> Vectors:
         """Class probabilities for plain texts (one row each, columns in ``labels`` order)."""
         probabilities = self.head.probabilities(self.static.encode(texts))
-        return self._second_opinion(texts, probabilities)
+        probabilities = self._second_opinion(texts, probabilities)
+        return self._judged(texts, probabilities)
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -112,6 +121,23 @@ class ClassifierDetector:
         probabilities[borderline] = second
         return probabilities
 
+    def _judged(self, texts: Sequence[str], probabilities: Vectors) -> Vectors:
+        """Texts still in the judge's band get the judge's category (raises if it cannot say)."""
+        if self.judge is None:
+            return probabilities
+        low, high = self.judge.band
+        strongest = probabilities[:, self.red_lines].max(axis=1)
+        asked = np.flatnonzero((strongest >= low) & (strongest <= high))
+        if len(asked) == 0:
+            return probabilities
+        probabilities = probabilities.copy()
+        for index in asked:
+            answer = self.judge.category(texts[int(index)])
+            row = np.full(len(self.labels), 0.0, dtype=np.float32)
+            row[self.labels.index(answer)] = 1.0
+            probabilities[index] = row
+        return probabilities
+
     def _tier_two(self) -> tuple[MiniLM, Head]:
         with self._minilm_lock:
             if self._minilm is None:
@@ -152,6 +178,9 @@ _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)")
 _WORD = re.compile(r"\S+")
 
 
-def create(pack: PolicyPack) -> ClassifierDetector:
-    """Entry point ``redline.detectors:classifier``: the bundle shipped with Redline."""
-    return ClassifierDetector(bundles.load())
+def create(pack: PolicyPack, settings: Settings) -> ClassifierDetector:
+    """Entry point ``redline.detectors:classifier``: the shipped bundle, and the judge if set."""
+    judge = None
+    if settings.judge is not None:
+        judge = Judge(settings.judge, settings.upstream_api_key(settings.judge), pack)
+    return ClassifierDetector(bundles.load(), judge=judge)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from redline.canonical import canonical_json, sha256_digest
 from redline.detectors import Finding, RequestView, SegmentView, Span
 from redline.policy import PolicyPack, Rule
+from redline.settings import Settings
 
 
 def term_regex(terms: tuple[str, ...]) -> re.Pattern[str]:
@@ -141,6 +142,7 @@ class RulesDetector:
         return result
 
 
-def create(pack: PolicyPack) -> RulesDetector:
+def create(pack: PolicyPack, settings: Settings) -> RulesDetector:
     """Entry point ``redline.detectors:rules``."""
+    del settings  # the rules come from the pack alone
     return RulesDetector(pack)

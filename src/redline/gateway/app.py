@@ -71,8 +71,10 @@ class Gateway:
         self.store: Store = store or SQLiteStore(settings.database_path)
         self.pipeline = Pipeline(
             self.pack,
-            registry.build(settings.detectors, self.pack),
+            registry.build(settings.detectors, self.pack, settings),
             budget_s=settings.detector_budget_ms / 1000,
+            # A judge makes network calls: never wait for one on the event loop.
+            inline_max_chars=0 if settings.judge is not None else 8192,
         )
         self.appender = LedgerAppender(self.store, on_commit=self.metrics.on_commit)
         self.router = Router(())
@@ -211,6 +213,11 @@ class Gateway:
 def check_upstreams_allowed(settings: Settings, pack: PolicyPack) -> None:
     """Approved endpoints only: every upstream host must be in the pack's ``allowed_hosts``."""
     allowed = set(pack.upstreams.allowed_hosts)
+    if settings.judge is not None and settings.judge.host not in allowed:
+        raise ConfigurationError(
+            f"judge.base_url: host '{settings.judge.host}' is not approved by policy '{pack.id}' "
+            f"(upstreams.allowed_hosts: {', '.join(sorted(allowed))})"
+        )
     for index, upstream in enumerate(settings.upstreams):
         host = upstream.host
         if host is not None and host not in allowed:
