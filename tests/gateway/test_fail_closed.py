@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -9,7 +10,10 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from tests.conftest import RunningGateway
+from redline.gateway import create_app
+from redline.settings import Settings
+from redline.store.sqlite import SQLiteStore
+from tests.conftest import RunningGateway, ServerThread, make_key
 from tests.detectors.plugins import install_third_party_detectors
 from tests.fakes.openai_upstream import FakeOpenAI
 
@@ -85,3 +89,29 @@ def test_third_party_finding_is_enforced_like_a_shipped_one(
 
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "domestic-mass-surveillance"
+
+
+class UnwritableStore(SQLiteStore):
+    def write_batch(self, entries, contents, outcomes=()):  # type: ignore[no-untyped-def]
+        raise sqlite3.OperationalError("database or disk is full")
+
+
+def test_unwritable_ledger_refuses_the_request_and_never_reaches_upstream(
+    settings_for: Callable[..., Settings], fake_openai: FakeOpenAI
+) -> None:
+    settings = settings_for(fake_openai)
+    store = UnwritableStore(settings.database_path)
+    key = make_key(store, "client")
+    with ServerThread(create_app(settings, store=store), settings.port):
+        response = httpx2.post(
+            f"http://127.0.0.1:{settings.port}/v1/chat/completions",
+            json={"model": "gpt-fake", "messages": [{"role": "user", "content": "hello"}]},
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        ready = httpx2.get(f"http://127.0.0.1:{settings.port}/readyz")
+
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "ledger_unavailable"
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["ledger"] is False
+    assert fake_openai.requests == []
