@@ -277,7 +277,7 @@ def test_complete_subtree_roots_match_vectors() -> None:
 def test_root_accepts_any_iterable_and_rejects_bad_hashes() -> None:
     assert root(iter(LEAVES)) == ROOTS[8]
     assert root(h for h in LEAVES[:5]) == ROOTS[5]
-    assert root([bytearray(h) for h in LEAVES[:3]]) == ROOTS[3]
+    assert root([bytearray(h) for h in LEAVES[:3]]) == ROOTS[3]  # type: ignore[misc]
     with pytest.raises(ValueError, match="32 bytes"):
         root([LEAVES[0], b"short"])
     with pytest.raises(ValueError, match="32 bytes"):
@@ -358,6 +358,8 @@ def test_compact_range_rejects_bad_input() -> None:
         CompactRange.from_hashes(3, [NODES[1][0]])
     with pytest.raises(ValueError, match="32 bytes"):
         CompactRange.from_hashes(1, [b"short"])
+    with pytest.raises(ValueError, match="32 bytes"):
+        CompactRange.from_hashes(1, [32])  # type: ignore[list-item]
     with pytest.raises(ValueError, match="non-negative"):
         CompactRange.from_hashes(-1, [])
     assert "size=2" in repr(compact)
@@ -440,7 +442,7 @@ def test_inclusion_proofs_match_reference(size: int) -> None:
 
 def test_inclusion_proof_argument_errors() -> None:
     for index, size in [(0, 0), (1, 0), (2, 1), (8, 8), (-1, 4), (0, -1)]:
-        with pytest.raises(ValueError, match="must be|not in a tree"):
+        with pytest.raises(ValueError, match=r"must be|not in a tree"):
             inclusion_proof(index, size, LEAVES)
     with pytest.raises(ValueError, match="leaf hashes given"):
         inclusion_proof(0, 9, LEAVES)
@@ -628,7 +630,7 @@ def test_consistency_edge_cases() -> None:
 
 def test_consistency_proof_argument_errors() -> None:
     for old, new in [(5, 0), (9, 8), (-1, 3), (0, -1)]:
-        with pytest.raises(ValueError, match="must be|larger than"):
+        with pytest.raises(ValueError, match=r"must be|larger than"):
             consistency_proof(old, new, LEAVES)
     with pytest.raises(ValueError, match="leaf hashes given"):
         consistency_proof(3, 9, LEAVES)
@@ -734,7 +736,7 @@ def test_verifiers_reject_malformed_proofs() -> None:
         assert verify_inclusion(leaf, 5, 8, bad, r) is False  # type: ignore[arg-type]
         assert verify_consistency(3, 8, ROOTS[3], r, bad) is False  # type: ignore[arg-type]
     # Tuples and bytearrays are fine.
-    assert verify_inclusion(bytearray(leaf), 5, 8, tuple(proof), bytearray(r))
+    assert verify_inclusion(bytearray(leaf), 5, 8, tuple(proof), bytearray(r))  # type: ignore[arg-type]
 
     class Hostile(Sequence[bytes]):
         def __len__(self) -> int:

@@ -117,7 +117,7 @@ class CompactRange:
         """
         if isinstance(size, bool) or not isinstance(size, int) or size < 0:
             raise ValueError("size must be a non-negative integer")
-        peaks = [bytes(h) for h in hashes]
+        peaks = list(hashes)
         if len(peaks) != size.bit_count():
             raise ValueError(
                 f"a tree of {size} leaves has {size.bit_count()} peaks, not {len(peaks)}"
@@ -126,7 +126,7 @@ class CompactRange:
             _check_hash(h, "a peak hash")
         compact = cls()
         compact._size = size
-        compact._hashes = peaks
+        compact._hashes = [bytes(h) for h in peaks]
         return compact
 
     @property
@@ -143,14 +143,14 @@ class CompactRange:
         """Append one leaf hash (32 bytes; ``ValueError`` otherwise) as leaf number ``size``."""
         _check_hash(leaf_hash, "a leaf hash")
         hashes = self._hashes
-        hashes.append(bytes(leaf_hash))
-        # Each trailing one bit of the old size is a peak of the same height as the new leaf's
-        # subtree: merge them, exactly like a binary increment carries.
+        h = bytes(leaf_hash)
+        # Each trailing one bit of the old size is a peak of the same height as the subtree
+        # being carried: merge them, exactly like a binary increment carries.
         carry = self._size
         while carry & 1:
-            right = hashes.pop()
-            hashes[-1] = _sha256(_NODE_PREFIX + hashes[-1] + right).digest()
+            h = _sha256(_NODE_PREFIX + hashes.pop() + h).digest()
             carry >>= 1
+        hashes.append(h)
         self._size += 1
 
     def extend(self, leaf_hashes: Iterable[bytes]) -> None:
@@ -158,22 +158,28 @@ class CompactRange:
 
         On ``ValueError`` the leaves before the offending one stay appended.
         """
+        # The loop of ``append``, inlined with local names: this is the hot path of ``root``.
         hashes = self._hashes
+        pop, push = hashes.pop, hashes.append
         size = self._size
         sha256 = _sha256
         prefix = _NODE_PREFIX
         try:
             for h in leaf_hashes:
-                if not isinstance(h, bytes | bytearray) or len(h) != HASH_SIZE:
+                if h.__class__ is not bytes:
+                    if not isinstance(h, bytes | bytearray):
+                        raise ValueError(f"a leaf hash must be {HASH_SIZE} bytes")
+                    h = bytes(h)
+                if len(h) != HASH_SIZE:
                     raise ValueError(f"a leaf hash must be {HASH_SIZE} bytes")
-                hashes.append(bytes(h))
                 carry = size
                 while carry & 1:
-                    right = hashes.pop()
-                    hashes[-1] = sha256(prefix + hashes[-1] + right).digest()
+                    h = sha256(prefix + pop() + h).digest()
                     carry >>= 1
+                push(h)
                 size += 1
         finally:
+            # A leaf is pushed only once fully merged, so the state is consistent here.
             self._size = size
 
     def root(self) -> bytes:
