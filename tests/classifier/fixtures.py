@@ -80,4 +80,5 @@ def corpus_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def trained(
     corpus_folder: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[bundles.Bundle, dict[str, object]]:
-    return train(corpus_folder, tmp_path_factory.mktemp("bundle"))
+    # One short epoch on short inputs: enough to exercise every stage, fast enough for CI.
+    return train(corpus_folder, tmp_path_factory.mktemp("bundle"), epochs=1, max_tokens=32)

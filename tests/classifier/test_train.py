@@ -16,7 +16,7 @@ from redline.detectors.classifier import ClassifierDetector
 def test_same_corpus_gives_the_same_bundle_digest(
     trained: tuple[bundles.Bundle, dict[str, object]], corpus_folder: Path, tmp_path: Path
 ) -> None:
-    again, _ = train(corpus_folder, tmp_path / "again")
+    again, _ = train(corpus_folder, tmp_path / "again", epochs=1, max_tokens=32)
     assert again.digest == trained[0].digest
 
 
@@ -37,7 +37,7 @@ def test_a_tampered_bundle_file_is_refused(
 
     copy = tmp_path / "copy"
     shutil.copytree(trained[0].folder, copy)
-    head = copy / "head.w2.npy"
+    head = copy / "classifier.int8.onnx"
     data = bytearray(head.read_bytes())
     data[-1] ^= 0x01
     head.write_bytes(bytes(data))

