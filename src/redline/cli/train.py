@@ -27,8 +27,12 @@ from redline.classifier.corpus import build, summary
     show_default="the bundle shipped in the package",
     help="Where to write the bundle.",
 )
-def train(corpus: Path, out: Path) -> None:
-    """Distil the static model, train both heads, choose thresholds on dev, write the bundle."""
+@click.option("--epochs", default=2, show_default=True, help="Fine-tuning epochs.")
+@click.option(
+    "--max-tokens", default=128, show_default=True, help="Tokens the fine-tuned tier reads."
+)
+def train(corpus: Path, out: Path, epochs: int, max_tokens: int) -> None:
+    """Distil the fast tier, fine-tune the transformer tier, choose thresholds, write the bundle."""
     from redline.classifier.train import train as run_training
 
     shown: dict[str, int] = {}
@@ -42,10 +46,15 @@ def train(corpus: Path, out: Path) -> None:
         click.echo(f"\r{stage:<14} [{bar}] {done}/{total}", err=True, nl=done >= total)
 
     click.echo(summary(build(corpus)), err=True)
-    bundle, manifest = run_training(corpus, out, progress=progress)
+    bundle, manifest = run_training(
+        corpus, out, epochs=epochs, max_tokens=max_tokens, progress=progress
+    )
     click.echo(f"\nbundle {bundle.digest} written to {out}")
     click.echo("thresholds (chosen on dev): " + orjson.dumps(manifest["thresholds"]).decode())
-    click.echo("borderline band for MiniLM: " + str(manifest["borderline_band"]))
+    click.echo(
+        "fast-tier floor (below it a text is clearly benign): "
+        + str(manifest["borderline_band"][0])
+    )
     for split, metrics in manifest["metrics"].items():
         click.echo(f"{split}: " + orjson.dumps(metrics).decode())
 
