@@ -107,6 +107,13 @@ class Settings(BaseSettings):
     store_bodies: bool = Field(
         default=True, description="keep request and response bodies in the content store"
     )
+    ledger_origin: str = Field(
+        default="redline.local/ledger",
+        pattern=r"^[A-Za-z0-9._/-]+$",
+        description="the log's name in its signed checkpoints (and its key's name)",
+    )
+    checkpoint_every_entries: int = Field(default=1000, ge=1)
+    checkpoint_every_seconds: float = Field(default=10.0, gt=0)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     upstreams: tuple[UpstreamConfig, ...] = DEFAULT_UPSTREAMS
     judge: JudgeConfig | None = Field(
@@ -125,6 +132,10 @@ class Settings(BaseSettings):
     @property
     def database_path(self) -> Path:
         return self.database or self.data_dir / "redline.db"
+
+    @property
+    def ledger_key_path(self) -> Path:
+        return self.data_dir / "keys" / "ledger.key"
 
     @property
     def bounds(self) -> Bounds:

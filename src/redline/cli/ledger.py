@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 import orjson
 
 from redline.cli.context import Context, pass_context
+from redline.ledger.checkpoints import load_or_create_key
+from redline.ledger.export import VerificationError, export, verify
+from redline.ledger.export import cosign as cosign_export
+from redline.ledger.notes import NoteError, SigningKey, VerifierKey, open_checkpoint
 
 
 @click.group()
@@ -45,3 +51,99 @@ def show(obj: Context, decision_id: str) -> None:
     if stored is None:
         raise click.ClickException(f"no decision {decision_id}")
     click.echo(orjson.dumps(orjson.loads(stored.entry), option=orjson.OPT_INDENT_2).decode())
+
+
+def _verifier(text_or_path: str) -> VerifierKey:
+    path = Path(text_or_path)
+    try:
+        return VerifierKey.load(path) if path.is_file() else VerifierKey.from_vkey(text_or_path)
+    except (NoteError, OSError, ValueError) as exc:
+        raise click.BadParameter(f"{text_or_path}: not a verifier key ({exc})") from None
+
+
+@ledger.command(name="export")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@pass_context
+def export_(obj: Context, folder: Path) -> None:
+    """Write every entry, every signed checkpoint and the verifier key to FOLDER."""
+    settings = obj.settings()
+    key = load_or_create_key(settings.ledger_key_path, settings.ledger_origin)
+    with obj.store() as store:
+        count = export(store, folder, key.to_vkey())
+    click.echo(f"exported {count} entries to {folder}")
+
+
+@ledger.command(name="verify")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--key", "key", required=True, help="The gateway's verifier key (file or text).")
+@click.option(
+    "--cosigner", "cosigners", multiple=True, help="A co-signer whose signature is required."
+)
+def verify_(folder: Path, key: str, cosigners: tuple[str, ...]) -> None:
+    """Recompute the tree from an export and check every checkpoint; needs only public keys."""
+    try:
+        result = verify(folder, _verifier(key), [_verifier(c) for c in cosigners])
+    except VerificationError as exc:
+        raise click.ClickException(f"verification FAILED: {exc}") from None
+    uncovered = result.entries - result.covered
+    click.echo(
+        f"verified: {result.entries} entries, {result.checkpoints} checkpoints, signed by "
+        f"{', '.join(result.signers)}"
+        + (f"; {uncovered} newer entries not yet covered by a checkpoint" if uncovered else "")
+    )
+
+
+@ledger.command()
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--log-key", required=True, help="The gateway's verifier key (file or text).")
+@click.option(
+    "--key",
+    "key_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Your signing key (from `redline ledger keygen`).",
+)
+@click.option(
+    "--state",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="File remembering the last checkpoint you co-signed.",
+)
+def cosign(folder: Path, log_key: str, key_path: Path, state: Path) -> None:
+    """Verify an export, then co-sign its newest checkpoint (for the second party)."""
+    try:
+        checkpoint = cosign_export(folder, _verifier(log_key), SigningKey.load(key_path), state)
+    except (VerificationError, NoteError) as exc:
+        raise click.ClickException(f"refusing to co-sign: {exc}") from None
+    click.echo(f"co-signed checkpoint {checkpoint.size} ({checkpoint.root.hex()})")
+
+
+@ledger.command()
+@click.option("--name", required=True, help="Key name, e.g. vendor.example/safety-witness.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def keygen(name: str, out: Path) -> None:
+    """Create an Ed25519 note key (OUT, mode 0600) and its verifier (OUT.vkey)."""
+    key = SigningKey.generate(name)
+    key.save(out)
+    out.with_suffix(".vkey").write_text(key.to_vkey() + "\n")
+    click.echo(key.to_vkey())
+
+
+@ledger.command(name="import-cosignature")
+@click.argument("note", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_context
+def import_cosignature(obj: Context, note: Path) -> None:
+    """Store a co-signed checkpoint note; it must still carry the gateway's valid signature."""
+    settings = obj.settings()
+    key = load_or_create_key(settings.ledger_key_path, settings.ledger_origin)
+    text = note.read_text("utf-8")
+    try:
+        checkpoint, _ = open_checkpoint(text, [key.verifier])
+    except NoteError as exc:
+        raise click.ClickException(str(exc)) from None
+    with obj.store() as store:
+        try:
+            store.put_checkpoint(checkpoint.size, checkpoint.root, text, "imported")
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"stored co-signed checkpoint {checkpoint.size}")

@@ -29,6 +29,7 @@ from redline.errors import (
 )
 from redline.gateway.wire import error_response
 from redline.ledger import AppendedEntry, EntryDraft, LedgerAppender, new_decision_id
+from redline.ledger.checkpoints import Checkpointer, load_or_create_key
 from redline.metrics import Metrics
 from redline.pipeline import Pipeline
 from redline.policy import Action, PolicyPack, load_pack, pack_hash
@@ -76,7 +77,19 @@ class Gateway:
             # A judge makes network calls: never wait for one on the event loop.
             inline_max_chars=0 if settings.judge is not None else 8192,
         )
-        self.appender = LedgerAppender(self.store, on_commit=self.metrics.on_commit)
+        key = load_or_create_key(settings.ledger_key_path, settings.ledger_origin)
+        self.ledger_verifier = key.to_vkey()
+        self.appender = LedgerAppender(
+            self.store,
+            on_commit=self.metrics.on_commit,
+            checkpointer=Checkpointer(
+                self.store,
+                key,
+                settings.ledger_origin,
+                every_entries=settings.checkpoint_every_entries,
+                every_seconds=settings.checkpoint_every_seconds,
+            ),
+        )
         self.router = Router(())
         self._session: aiohttp.ClientSession | None = None
         self._keys: dict[str, tuple[float, KeyRecord | None]] = {}
@@ -124,7 +137,7 @@ class Gateway:
 
     # -- steps shared by the endpoints -------------------------------------------------------
 
-    def authenticate(self, request: Request, role: Role) -> Principal:
+    def authenticate(self, request: Request, role: Role | None) -> Principal:
         presented = _presented_key(request)
         if presented is None:
             raise Unauthenticated("no API key: send 'Authorization: Bearer <key>'")
@@ -135,7 +148,7 @@ class Gateway:
         if record.revoked_at is not None:
             raise Unauthenticated("the API key has been revoked")
         principal = record.principal()
-        if not principal.has(role):
+        if role is not None and not principal.has(role):
             raise Forbidden(f"this endpoint needs the '{role}' role")
         return principal
 
@@ -256,6 +269,8 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
         Route("/v1/check", check.check, methods=["POST"]),
         Route("/v1/models", ops.models, methods=["GET"]),
         Route("/v1/decisions/{decision_id}", ops.decision, methods=["GET"]),
+        Route("/v1/ledger/checkpoint", ops.checkpoint, methods=["GET"]),
+        Route("/v1/ledger/key", ops.ledger_key, methods=["GET"]),
         Route("/healthz", ops.healthz, methods=["GET"]),
         Route("/readyz", ops.readyz, methods=["GET"]),
         Route("/metrics", ops.metrics, methods=["GET"]),

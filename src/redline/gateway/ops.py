@@ -55,6 +55,25 @@ async def decision(request: Request) -> Response:
     )
 
 
+async def checkpoint(request: Request) -> Response:
+    """The latest signed checkpoint, as the C2SP signed-note text (any authenticated principal)."""
+    gateway: Gateway = request.app.state.gateway
+    try:
+        gateway.authenticate(request, None)
+        latest = gateway.store.latest_checkpoint()
+        if latest is None:
+            raise NotFound("no checkpoint has been signed yet")
+    except RedlineError as exc:
+        return error_response(exc, None)
+    return Response(latest.note, media_type="text/plain; charset=utf-8")
+
+
+async def ledger_key(request: Request) -> Response:
+    """The verifier key for the checkpoint signatures (public: it verifies, it cannot sign)."""
+    gateway: Gateway = request.app.state.gateway
+    return Response(gateway.ledger_verifier + "\n", media_type="text/plain; charset=utf-8")
+
+
 async def healthz(request: Request) -> Response:
     return _json({"status": "ok"})
 

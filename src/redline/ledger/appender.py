@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from redline.errors import LedgerUnavailable
+from redline.ledger.checkpoints import Checkpointer
 from redline.ledger.entry import AppendedEntry, EntryDraft, encode_entry
 from redline.store import Content, Outcome, PendingEntry, Store
 
@@ -54,8 +55,10 @@ class LedgerAppender:
         *,
         max_batch: int = 512,
         on_commit: Callable[[int, float], None] | None = None,
+        checkpointer: Checkpointer | None = None,
     ) -> None:
         self._store = store
+        self._checkpointer = checkpointer
         self._max_batch = max_batch
         self._on_commit = on_commit
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
@@ -102,8 +105,12 @@ class LedgerAppender:
 
     def _run(self) -> None:
         stopping = False
+        wait = self._checkpointer.every_seconds if self._checkpointer else None
         while not stopping:
-            jobs = [self._queue.get()]
+            try:
+                jobs = [self._queue.get(timeout=wait)]
+            except queue.Empty:
+                jobs = []
             while len(jobs) < self._max_batch:
                 try:
                     jobs.append(self._queue.get_nowait())
@@ -115,6 +122,19 @@ class LedgerAppender:
                 [job for job in jobs if isinstance(job, _Append)],
                 [job for job in jobs if isinstance(job, _Outcome)],
             )
+            self._checkpoint(final=stopping)
+
+    def _checkpoint(self, *, final: bool) -> None:
+        """Sign a checkpoint when one is due, and always on the way out."""
+        if self._checkpointer is None:
+            return
+        try:
+            entries = self._store.last_sequence() + 1
+            if final or self._checkpointer.due(entries):
+                self._checkpointer.checkpoint(entries)
+        except Exception as exc:
+            # Checkpoints trail the entries; the next attempt covers what this one missed.
+            log.error("checkpoint failed: %s", type(exc).__name__, exc_info=exc)
 
     def _commit(self, appends: list[_Append], outcomes: list[_Outcome]) -> None:
         """One transaction for the whole batch: appends, their contents, and earlier outcomes."""

@@ -51,6 +51,16 @@ class StoredEntry:
 
 
 @dataclass(frozen=True)
+class StoredCheckpoint:
+    """A signed checkpoint: the tree's size and root, and the signed note (co-signatures too)."""
+
+    size: int
+    root: bytes
+    note: str
+    created_at: str
+
+
+@dataclass(frozen=True)
 class Outcome:
     """What happened after a decision: the status the client got, and the upstream's answer."""
 
@@ -84,6 +94,15 @@ class Store(Protocol):
     def get_entry(self, decision_id: str) -> StoredEntry | None: ...
     def list_entries(self, start: int, limit: int) -> list[StoredEntry]: ...
     def count_entries(self) -> int: ...
+    def leaf_hashes(self, start: int, end: int) -> list[bytes]:
+        """Leaf hashes of entries ``start`` to ``end - 1``; MUST raise if any is missing."""
+
+    def put_checkpoint(self, size: int, root: bytes, note: str, at: str) -> None:
+        """Store a signed checkpoint; a later note for the same size (more co-signatures)
+        replaces it. MUST raise if a different root is already recorded for that size."""
+
+    def latest_checkpoint(self) -> StoredCheckpoint | None: ...
+    def list_checkpoints(self) -> list[StoredCheckpoint]: ...
 
     # content and outcomes
     def get_content(self, digest: str) -> bytes | None: ...

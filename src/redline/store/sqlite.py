@@ -15,8 +15,9 @@ from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
+from redline.ledger.tree import leaf_hash
 from redline.principals import KeyRecord, Role
-from redline.store import Content, Outcome, PendingEntry, StoredEntry
+from redline.store import Content, Outcome, PendingEntry, StoredCheckpoint, StoredEntry
 
 
 class SQLiteStore:
@@ -144,9 +145,18 @@ class SQLiteStore:
                 ]
                 conn.executemany(
                     "INSERT INTO ledger_entries (seq, decision_id, entry, time, decision,"
-                    " red_line, key_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    " red_line, key_id, leaf_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     [
-                        (e.seq, e.decision_id, e.entry, e.time, e.decision, e.red_line, e.key_id)
+                        (
+                            e.seq,
+                            e.decision_id,
+                            e.entry,
+                            e.time,
+                            e.decision,
+                            e.red_line,
+                            e.key_id,
+                            leaf_hash(e.entry),
+                        )
                         for e in stored
                     ],
                 )
@@ -175,6 +185,42 @@ class SQLiteStore:
         )
         return [StoredEntry(*row) for row in rows]
 
+    def leaf_hashes(self, start: int, end: int) -> list[bytes]:
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT seq, leaf_hash, entry FROM ledger_entries WHERE seq >= ? AND seq < ?"
+                " ORDER BY seq",
+                (start, end),
+            )
+            .fetchall()
+        )
+        if len(rows) != end - start or (rows and rows[0][0] != start):
+            raise ValueError(f"the ledger has no entries {start}..{end - 1}")
+        # Entries written before leaf hashes were stored are hashed on the way out.
+        return [bytes(h) if h is not None else leaf_hash(bytes(e)) for _, h, e in rows]
+
+    def put_checkpoint(self, size: int, root: bytes, note: str, at: str) -> None:
+        with self._write() as conn:
+            row = conn.execute("SELECT root FROM checkpoints WHERE size = ?", (size,)).fetchone()
+            if row is not None:
+                if bytes(row[0]) != root:
+                    raise ValueError(f"a different root is already checkpointed at size {size}")
+                conn.execute("UPDATE checkpoints SET note = ? WHERE size = ?", (note, size))
+                return
+            conn.execute(
+                "INSERT INTO checkpoints (size, root, note, created_at) VALUES (?, ?, ?, ?)",
+                (size, root, note, at),
+            )
+
+    def latest_checkpoint(self) -> StoredCheckpoint | None:
+        row = self._conn().execute(_CHECKPOINT_SELECT + " ORDER BY size DESC LIMIT 1").fetchone()
+        return None if row is None else _checkpoint(row)
+
+    def list_checkpoints(self) -> list[StoredCheckpoint]:
+        rows = self._conn().execute(_CHECKPOINT_SELECT + " ORDER BY size").fetchall()
+        return [_checkpoint(row) for row in rows]
+
     def count_entries(self) -> int:
         return int(self._conn().execute("SELECT COUNT(*) FROM ledger_entries").fetchone()[0])
 
@@ -202,6 +248,13 @@ class SQLiteStore:
 _KEY_SELECT = (
     "SELECT key_id, name, human, unit, roles, secret_hash, created_at, revoked_at FROM api_keys"
 )
+_CHECKPOINT_SELECT = "SELECT size, root, note, created_at FROM checkpoints"
+
+
+def _checkpoint(row: tuple[int, bytes, str, str]) -> StoredCheckpoint:
+    return StoredCheckpoint(int(row[0]), bytes(row[1]), row[2], row[3])
+
+
 _ENTRY_SELECT = (
     "SELECT seq, decision_id, entry, time, decision, red_line, key_id FROM ledger_entries"
 )
