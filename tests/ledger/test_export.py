@@ -176,3 +176,23 @@ def test_cli_export_and_verify_round_trip(tmp_path: Path) -> None:
     assert "verified: 5 entries" in verified.output
     assert failed.exit_code == 1
     assert "verification FAILED" in failed.output
+
+
+def test_receipt_verifies_and_a_tampered_one_does_not(tmp_path: Path) -> None:
+    from redline.ledger.receipts import ReceiptError, receipt, verify_receipt
+
+    store = SQLiteStore(tmp_path / "ledger.db")
+    key = load_or_create_key(tmp_path / "keys" / "ledger.key", ORIGIN)
+    appender = LedgerAppender(store, checkpointer=Checkpointer(store, key, ORIGIN))
+    appender.start()
+    appended = [appender.append_blocking(draft()) for _ in range(7)]
+    appender.close()
+
+    document = receipt(store, appended[3].decision_id)
+    assert verify_receipt(document, key.verifier) == 7
+    forged = dict(document, seq=4)
+    with pytest.raises(ReceiptError, match="not included"):
+        verify_receipt(forged, key.verifier)
+    with pytest.raises(ReceiptError, match="no decision"):
+        receipt(store, "dec_unknown")
+    store.close()

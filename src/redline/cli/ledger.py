@@ -12,6 +12,7 @@ from redline.ledger.checkpoints import load_or_create_key
 from redline.ledger.export import VerificationError, export, verify
 from redline.ledger.export import cosign as cosign_export
 from redline.ledger.notes import NoteError, SigningKey, VerifierKey, open_checkpoint
+from redline.ledger.receipts import ReceiptError, receipt, verify_receipt
 
 
 @click.group()
@@ -147,3 +148,28 @@ def import_cosignature(obj: Context, note: Path) -> None:
         except ValueError as exc:
             raise click.ClickException(str(exc)) from None
     click.echo(f"stored co-signed checkpoint {checkpoint.size}")
+
+
+@ledger.command()
+@click.argument("decision_id")
+@pass_context
+def prove(obj: Context, decision_id: str) -> None:
+    """Print DECISION_ID's receipt: entry, signed checkpoint and inclusion proof (JSON)."""
+    with obj.store() as store:
+        try:
+            document = receipt(store, decision_id)
+        except ReceiptError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode())
+
+
+@ledger.command(name="verify-receipt")
+@click.argument("receipt_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--key", "key", required=True, help="The gateway's verifier key (file or text).")
+def verify_receipt_(receipt_file: Path, key: str) -> None:
+    """Check a receipt offline: the entry is in the tree the signed checkpoint commits to."""
+    try:
+        size = verify_receipt(orjson.loads(receipt_file.read_bytes()), _verifier(key))
+    except (ReceiptError, orjson.JSONDecodeError) as exc:
+        raise click.ClickException(f"receipt FAILED: {exc}") from None
+    click.echo(f"receipt verified against the signed tree of {size} entries")

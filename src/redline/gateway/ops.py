@@ -6,9 +6,10 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from redline.errors import NotFound, RedlineError
+from redline.errors import InvalidField, NotFound, RedlineError
 from redline.gateway.app import Gateway
 from redline.gateway.wire import error_response
+from redline.ledger.receipts import ReceiptError, consistency, receipt
 from redline.principals import Role
 
 
@@ -66,6 +67,34 @@ async def checkpoint(request: Request) -> Response:
     except RedlineError as exc:
         return error_response(exc, None)
     return Response(latest.note, media_type="text/plain; charset=utf-8")
+
+
+async def ledger_receipt(request: Request) -> Response:
+    """A decision's receipt: its entry, the latest checkpoint, and the inclusion proof."""
+    gateway: Gateway = request.app.state.gateway
+    try:
+        gateway.authenticate(request, None)
+        document = receipt(gateway.store, request.path_params["decision_id"])
+    except RedlineError as exc:
+        return error_response(exc, None)
+    except ReceiptError as exc:
+        return error_response(NotFound(str(exc)), None)
+    return _json(document)
+
+
+async def ledger_consistency(request: Request) -> Response:
+    """Consistency proof between two tree sizes (``?from=OLD&to=NEW``)."""
+    gateway: Gateway = request.app.state.gateway
+    try:
+        gateway.authenticate(request, None)
+        old_size = int(request.query_params.get("from", ""))
+        new_size = int(request.query_params.get("to", ""))
+        proof = consistency(gateway.store, old_size, new_size)
+    except RedlineError as exc:
+        return error_response(exc, None)
+    except (ValueError, ReceiptError) as exc:
+        return error_response(InvalidField(f"from/to: {exc}", param="from"), None)
+    return _json({"from": old_size, "to": new_size, "consistency_proof": proof})
 
 
 async def ledger_key(request: Request) -> Response:
