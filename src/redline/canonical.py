@@ -19,13 +19,14 @@ def canonical_json(value: Any) -> bytes:
     for that subset and many times faster; ``tests/test_canonical.py`` holds the proof. Anything
     else goes through the reference ``rfc8785`` encoder.
     """
-    if _plain(value):
+    if is_plain(value):
         return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
     encoded: bytes = rfc8785.dumps(value)
     return encoded
 
 
-def _plain(value: Any) -> bool:
+def is_plain(value: Any) -> bool:
+    """Whether ``value`` is in the subset where orjson's sorted keys are exactly RFC 8785."""
     stack = [value]
     while stack:
         node = stack.pop()

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import orjson
 
-from redline.canonical import canonical_json
+from redline.canonical import is_plain as _plain
 from redline.ledger.entry import ENTRY_SCHEMA
 from redline.ledger.notes import (
     Checkpoint,
@@ -92,7 +92,9 @@ def _check_entry(index: int, entry: bytes) -> None:
             f"entry {index}: has sequence number {document.get('seq')}; entries were reordered, "
             "removed or inserted"
         )
-    if canonical_json(document) != entry:
+    # Entries use only the JSON subset on which RFC 8785 is sorted-key orjson output (ASCII keys,
+    # no floats, safe integers; see redline.canonical), so that comparison is the exact check.
+    if orjson.dumps(document, option=orjson.OPT_SORT_KEYS) != entry or not _plain(document):
         raise VerificationError(f"entry {index}: not in canonical form (RFC 8785)")
 
 
