@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import click
 import orjson
 
 from redline.cli.context import Context, pass_context
+from redline.ledger import LedgerAppender
 from redline.ledger.checkpoints import load_or_create_key
 from redline.ledger.export import VerificationError, export, verify
 from redline.ledger.export import cosign as cosign_export
 from redline.ledger.notes import NoteError, SigningKey, VerifierKey, open_checkpoint
 from redline.ledger.receipts import ReceiptError, receipt, verify_receipt
+from redline.ledger.retention import purge
+from redline.policy import load_pack, pack_hash
 
 
 @click.group()
@@ -173,3 +177,26 @@ def verify_receipt_(receipt_file: Path, key: str) -> None:
     except (ReceiptError, orjson.JSONDecodeError) as exc:
         raise click.ClickException(f"receipt FAILED: {exc}") from None
     click.echo(f"receipt verified against the signed tree of {size} entries")
+
+
+@ledger.command(name="purge-bodies")
+@click.option("--older-than-days", type=float, required=True, help="Retention period in days.")
+@pass_context
+def purge_bodies(obj: Context, older_than_days: float) -> None:
+    """Remove request and response bodies past retention; the purge is recorded in the ledger."""
+    settings = obj.settings()
+    pack = load_pack(settings.policy)
+    with obj.store() as store:
+        appender = LedgerAppender(store)
+        appender.start()
+        try:
+            purged, entry = purge(
+                store,
+                appender,
+                older_than=dt.timedelta(days=older_than_days),
+                policy_id=pack.id,
+                policy_hash=pack_hash(pack),
+            )
+        finally:
+            appender.close()
+    click.echo(f"purged {len(purged)} bodies; recorded as entry {entry.seq} ({entry.decision_id})")

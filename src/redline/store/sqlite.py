@@ -230,7 +230,20 @@ class SQLiteStore:
         row = (
             self._conn().execute("SELECT body FROM contents WHERE digest = ?", (digest,)).fetchone()
         )
-        return None if row is None else bytes(row[0])
+        return None if row is None or row[0] is None else bytes(row[0])
+
+    def purge_bodies(self, before: str) -> list[str]:
+        with self._write() as conn:
+            rows = conn.execute(
+                "SELECT digest FROM contents WHERE created_at < ? AND body IS NOT NULL"
+                " ORDER BY digest",
+                (before,),
+            ).fetchall()
+            conn.execute(
+                "UPDATE contents SET body = NULL WHERE created_at < ? AND body IS NOT NULL",
+                (before,),
+            )
+        return [row[0] for row in rows]
 
     def get_outcome(self, decision_id: str) -> Outcome | None:
         row = (
