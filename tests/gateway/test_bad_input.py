@@ -224,8 +224,13 @@ def test_auditor_can_read_a_decision_and_a_client_cannot(
         headers={"Authorization": f"Bearer {gateway.client_key}"},
     )
 
+    by_seq = httpx2.get(
+        f"{gateway.url}/v1/decisions/{as_auditor.json()['seq']}",
+        headers={"Authorization": f"Bearer {gateway.auditor_key}"},
+    )
     assert as_auditor.status_code == 200
     assert as_auditor.json()["entry"]["decision_id"] == decision_id
+    assert by_seq.json()["entry"]["decision_id"] == decision_id
     assert as_auditor.json()["outcome"]["status"] == 200
     assert as_client.status_code == 403
 

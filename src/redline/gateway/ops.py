@@ -31,13 +31,18 @@ async def models(request: Request) -> Response:
 
 
 async def decision(request: Request) -> Response:
-    """The ledger entry of one decision, exactly as recorded (auditors and admins)."""
+    """The ledger entry of one decision, by decision id or by sequence number (auditors)."""
     gateway: Gateway = request.app.state.gateway
     try:
         gateway.authenticate(request, Role.AUDITOR)
-        stored = gateway.store.get_entry(request.path_params["decision_id"])
+        wanted = request.path_params["decision_id"]
+        if wanted.isdigit():
+            found = gateway.store.list_entries(int(wanted), 1)
+            stored = found[0] if found and found[0].seq == int(wanted) else None
+        else:
+            stored = gateway.store.get_entry(wanted)
         if stored is None:
-            raise NotFound("no decision with that id")
+            raise NotFound("no decision with that id or sequence number")
     except RedlineError as exc:
         return error_response(exc, None)
     outcome = gateway.store.get_outcome(stored.decision_id)
