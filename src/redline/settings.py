@@ -99,7 +99,7 @@ class Settings(BaseSettings):
     max_depth: int = Field(default=64, ge=4, le=1000)
     max_messages: int = Field(default=1000, ge=1)
     detectors: tuple[str, ...] = Field(
-        default=("rules",), description="detectors to run, by entry-point name"
+        default=("rules", "classifier"), description="detectors to run, by entry-point name"
     )
     detector_budget_ms: float = Field(default=250.0, gt=0)
     upstream_connect_timeout_s: float = Field(default=5.0, gt=0)

@@ -120,7 +120,11 @@ def train(
         for name in ("dev", "test")
         if len(by_split[name])
     }
-    thresholds = choose_thresholds(combined["dev"], labels["dev"])
+    # The pack decides at the calibrated boundary; the thresholds that would reach the recall
+    # target on dev are recorded beside it, because in the full pipeline (every view, every
+    # window) they were measured to cost several times the false positives.
+    thresholds = dict.fromkeys((LABELS[c] for c in _red_line_columns()), 0.5)
+    at_target_recall = choose_thresholds(combined["dev"], labels["dev"])
     metrics: dict[str, Any] = {
         name: split_metrics(probabilities, labels[name], thresholds)
         for name, probabilities in combined.items()
@@ -145,6 +149,7 @@ def train(
         },
         "borderline_band": list(band),
         "thresholds": thresholds,
+        "thresholds_at_target_recall": at_target_recall,
         "metrics": metrics,
     }
     bundle = bundles.write(

@@ -4,8 +4,8 @@ Tier one, on every text: the distilled static embedding and its trained head (te
 microseconds). Tier two, whenever tier one does not find the text clearly benign: MiniLM
 fine-tuned as the classifier (int8 ONNX), on at most the bundle's ``max_tokens`` tokens.
 Each derived view of a text (folded, de-leeted, de-spaced, decoded) is classified, long texts in
-overlapping chunks, and the highest probability per category is the segment's score, so
-obfuscation or burying a request in filler does not hide it.
+overlapping windows, and the highest probability per category is the segment's score, so
+obfuscation or burying a request in a long document does not hide it.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from redline.detectors.judge import Judge
 from redline.policy import PolicyPack
 from redline.settings import Settings
 
-CHUNK_WORDS = 48
-CHUNK_STRIDE = 24
+CHUNK_WORDS = 96
+CHUNK_STRIDE = 48
 REPORT_FLOOR = 0.01
 
 _Scores = tuple[tuple[str, float, str, int, int], ...]  # category, score, view, start, end
@@ -145,31 +145,27 @@ class ClassifierDetector:
 
 
 def _chunks(text: str) -> list[tuple[str, int, int]]:
-    """The pieces of a text to classify: the whole (or overlapping windows of ``CHUNK_WORDS``
-    words when longer), and each sentence of four words or more on its own, so a request
-    buried in filler is not averaged away."""
+    """The whole text, or overlapping windows of ``CHUNK_WORDS`` words when it is longer.
+
+    Windows are about as long as the texts the transformer was trained on, and overlap by half,
+    so any request of up to ``CHUNK_STRIDE`` words lies wholly inside one window. (Classifying
+    single sentences out of context was measured to triple false positives on the dev split.)
+    """
     words = [(m.start(), m.end()) for m in _WORD.finditer(text)]
     if not words:
         return []
-    pieces = []
     if len(words) <= CHUNK_WORDS:
-        pieces.append((text, 0, len(text)))
-    else:
-        for first in range(0, len(words), CHUNK_STRIDE):
-            last = min(len(words), first + CHUNK_WORDS) - 1
-            start, end = words[first][0], words[last][1]
-            pieces.append((text[start:end], start, end))
-            if last == len(words) - 1:
-                break
-    sentences = [m for m in _SENTENCE.finditer(text) if len(m.group().split()) >= 4]
-    if len(sentences) > 1:
-        for match in sentences:
-            start, end = match.span()
-            pieces.append((match.group(), start, end))
+        return [(text, 0, len(text))]
+    pieces = []
+    for first in range(0, len(words), CHUNK_STRIDE):
+        last = min(len(words), first + CHUNK_WORDS) - 1
+        start, end = words[first][0], words[last][1]
+        pieces.append((text[start:end], start, end))
+        if last == len(words) - 1:
+            break
     return pieces
 
 
-_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)")
 _WORD = re.compile(r"\S+")
 
 
