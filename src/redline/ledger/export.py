@@ -22,7 +22,6 @@ from pathlib import Path
 
 import orjson
 
-from redline.canonical import is_plain as _plain
 from redline.ledger.entry import ENTRY_SCHEMA
 from redline.ledger.notes import (
     Checkpoint,
@@ -93,8 +92,9 @@ def _check_entry(index: int, entry: bytes) -> None:
             "removed or inserted"
         )
     # Entries use only the JSON subset on which RFC 8785 is sorted-key orjson output (ASCII keys,
-    # no floats, safe integers; see redline.canonical), so that comparison is the exact check.
-    if orjson.dumps(document, option=orjson.OPT_SORT_KEYS) != entry or not _plain(document):
+    # no floats, safe integers; see redline.canonical), so that comparison is the check. Any other
+    # re-encoding also changes the leaf hash, which the checkpoint roots catch.
+    if orjson.dumps(document, option=orjson.OPT_SORT_KEYS) != entry:
         raise VerificationError(f"entry {index}: not in canonical form (RFC 8785)")
 
 
