@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -23,6 +24,18 @@ def load_tokenizer(path: Path, max_tokens: int) -> Tokenizer:
     tokenizer.no_padding()
     tokenizer.enable_truncation(max_length=max_tokens)
     return tokenizer
+
+
+def onnx_session(model_path: Path, threads: int) -> Any:
+    """An ONNX Runtime CPU session with a fixed thread budget (the gateway shares two cores)."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    return onnxruntime.InferenceSession(
+        str(model_path), options, providers=["CPUExecutionProvider"]
+    )
 
 
 def _normalise(matrix: Vectors) -> Vectors:
@@ -52,14 +65,7 @@ class MiniLM:
     """all-MiniLM-L6-v2 (int8 ONNX): mean-pooled, normalised sentence embeddings."""
 
     def __init__(self, model_path: Path, tokenizer: Tokenizer, *, threads: int = 1) -> None:
-        import onnxruntime
-
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        self.session = onnxruntime.InferenceSession(
-            str(model_path), options, providers=["CPUExecutionProvider"]
-        )
+        self.session = onnx_session(model_path, threads)
         self.tokenizer = tokenizer
         self.dimensions = 384
 
@@ -103,14 +109,7 @@ class TransformerClassifier:
     def __init__(
         self, model_path: Path, tokenizer: Tokenizer, temperature: float, *, threads: int = 1
     ) -> None:
-        import onnxruntime
-
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        self.session = onnxruntime.InferenceSession(
-            str(model_path), options, providers=["CPUExecutionProvider"]
-        )
+        self.session = onnx_session(model_path, threads)
         self.tokenizer = tokenizer
         self.temperature = temperature
         width = self.session.get_outputs()[0].shape[-1]

@@ -11,8 +11,6 @@ obfuscation or burying a request in a long document does not hide it.
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 
 import numpy as np
@@ -25,6 +23,7 @@ from redline.classifier.encoders import (
     load_tokenizer,
 )
 from redline.detectors import Finding, RequestView, SegmentView, Span
+from redline.detectors.cache import DigestCache
 from redline.detectors.judge import Judge
 from redline.policy import PolicyPack
 from redline.settings import Settings
@@ -61,9 +60,7 @@ class ClassifierDetector:
             load_tokenizer(bundle.folder / "tokenizer.json", int(settings["max_tokens"])),
             float(settings["temperature"]),
         )
-        self._cache: OrderedDict[bytes, _Scores] = OrderedDict()
-        self._cache_size = cache_size
-        self._lock = threading.Lock()
+        self._cache: DigestCache[_Scores] = DigestCache(cache_size)
 
     def detect(self, view: RequestView) -> list[Finding]:
         findings = []
@@ -88,12 +85,9 @@ class ClassifierDetector:
     # -- internals ---------------------------------------------------------------------------
 
     def _scores(self, segment_view: SegmentView) -> _Scores:
-        key = segment_view.digest
-        with self._lock:
-            cached = self._cache.get(key)
-            if cached is not None:
-                self._cache.move_to_end(key)
-                return cached
+        return self._cache.get_or_compute(segment_view.digest, lambda: self._score(segment_view))
+
+    def _score(self, segment_view: SegmentView) -> _Scores:
         pieces: list[tuple[str, str, int, int]] = []  # text, view, original start, end
         for text_view in segment_view.views[1:]:
             for chunk, start, end in _chunks(text_view.text):
@@ -108,12 +102,7 @@ class ClassifierDetector:
                 if score >= REPORT_FLOOR:
                     _, view_name, start, end = pieces[row]
                     scores.append((self.labels[column], round(score, 4), view_name, start, end))
-        result = tuple(scores)
-        with self._lock:
-            self._cache[key] = result
-            if len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-        return result
+        return tuple(scores)
 
     def _second_opinion(self, texts: Sequence[str], probabilities: Vectors) -> Vectors:
         low, high = self.band

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import bisect
 import re
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from redline.canonical import canonical_json, sha256_digest
 from redline.detectors import Finding, RequestView, SegmentView, Span
+from redline.detectors.cache import DigestCache
 from redline.policy import PolicyPack, Rule
 from redline.settings import Settings
 
@@ -97,10 +96,7 @@ class RulesDetector:
         self._rules = tuple(_compile(rule) for rule in pack.rules)
         rules_document = [rule.model_dump(mode="json") for rule in pack.rules]
         self.version = sha256_digest(canonical_json(rules_document))
-        # Keyed by the text's digest, so memory stays bounded however long the texts are.
-        self._cache: OrderedDict[bytes, tuple[_Hit, ...]] = OrderedDict()
-        self._cache_size = cache_size
-        self._lock = threading.Lock()  # small requests are inspected on the loop, large on a worker
+        self._cache: DigestCache[tuple[_Hit, ...]] = DigestCache(cache_size)
 
     def detect(self, view: RequestView) -> list[Finding]:
         findings = []
@@ -120,12 +116,9 @@ class RulesDetector:
         return findings
 
     def _hits(self, segment_view: SegmentView) -> tuple[_Hit, ...]:
-        key = segment_view.digest
-        with self._lock:
-            cached = self._cache.get(key)
-            if cached is not None:
-                self._cache.move_to_end(key)
-                return cached
+        return self._cache.get_or_compute(segment_view.digest, lambda: self._match(segment_view))
+
+    def _match(self, segment_view: SegmentView) -> tuple[_Hit, ...]:
         hits = []
         derived = segment_view.views[1:]
         for index, compiled in enumerate(self._rules):
@@ -134,12 +127,7 @@ class RulesDetector:
                 if span is not None:
                     hits.append((index, text_view.name, *text_view.original_span(*span)))
                     break
-        result = tuple(hits)
-        with self._lock:
-            self._cache[key] = result
-            if len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-        return result
+        return tuple(hits)
 
 
 def create(pack: PolicyPack, settings: Settings) -> RulesDetector:
