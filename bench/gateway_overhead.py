@@ -110,6 +110,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16, 64])
     parser.add_argument("--workers", type=int, default=1, help="redline serve --workers")
+    parser.add_argument(
+        "--detectors", default="rules,classifier", help="comma-separated detectors to run"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("bench needs wrk: apt-get install wrk")
@@ -117,7 +120,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="redline-bench-") as tmp:
         workdir = Path(tmp)
         upstream_port, gateway_port = free_port(), free_port()
-        env = os.environ | {"BENCH_UPSTREAM_KEY": UPSTREAM_KEY, "PYTHONPATH": str(ROOT)}
+        detectors = '["' + '", "'.join(args.detectors.split(",")) + '"]'
+        env = os.environ | {
+            "BENCH_UPSTREAM_KEY": UPSTREAM_KEY,
+            "PYTHONPATH": str(ROOT),
+            "REDLINE_DETECTORS": detectors,
+        }
         (workdir / "redline.yaml").write_text(
             f"port: {gateway_port}\n"
             "log_level: warning\n"
@@ -165,7 +173,7 @@ def main() -> None:
             run_wrk(direct_url, UPSTREAM_KEY, 4, 1, workdir)
             print(
                 f"gateway overhead, {args.seconds} s per run, wrk 1 thread, POST chat completions,"
-                f" redline workers {args.workers}"
+                f" redline workers {args.workers}, detectors {args.detectors}"
             )
             print(f"{'conc':>5} {'path':<8} {'rps':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
             for connections in args.concurrency:
