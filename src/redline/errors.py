@@ -14,7 +14,8 @@
     ├── NotFound (404)           not_found
     ├── UpstreamError (502)      upstream_unavailable
     ├── UpstreamTimeout (504)    upstream_timeout
-    └── LedgerUnavailable (503)  ledger_unavailable     fail closed: nothing leaves unrecorded
+    ├── LedgerUnavailable (503)  ledger_unavailable     fail closed: nothing leaves unrecorded
+    └── CosignatureOverdue (503) cosignature_overdue    the pack's co-signing deadline has passed
 
 Policy refusals are not errors: they are decisions, rendered by the gateway with HTTP 403 and the
 red-line id as the code. Wire-format bodies for all of these are built in ``gateway.wire``.
@@ -107,6 +108,12 @@ class UpstreamTimeout(RedlineError):
 class LedgerUnavailable(RedlineError):
     status = 503
     code = "ledger_unavailable"
+    error_type = "server_error"
+
+
+class CosignatureOverdue(RedlineError):
+    status = 503
+    code = "cosignature_overdue"
     error_type = "server_error"
 
 

@@ -148,7 +148,9 @@ def import_cosignature(obj: Context, note: Path) -> None:
         raise click.ClickException(str(exc)) from None
     with obj.store() as store:
         try:
-            store.put_checkpoint(checkpoint.size, checkpoint.root, text, "imported")
+            store.put_checkpoint(
+                checkpoint.size, checkpoint.root, text, dt.datetime.now(dt.UTC).isoformat()
+            )
         except ValueError as exc:
             raise click.ClickException(str(exc)) from None
     click.echo(f"stored co-signed checkpoint {checkpoint.size}")

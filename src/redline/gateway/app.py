@@ -22,6 +22,7 @@ from redline.detectors import registry
 from redline.errors import (
     BodyTooLarge,
     ConfigurationError,
+    CosignatureOverdue,
     Forbidden,
     LedgerUnavailable,
     RedlineError,
@@ -30,6 +31,7 @@ from redline.errors import (
 from redline.gateway.wire import error_response
 from redline.ledger import AppendedEntry, EntryDraft, LedgerAppender, new_decision_id
 from redline.ledger.checkpoints import Checkpointer, load_or_create_key
+from redline.ledger.notes import NoteError, VerifierKey, open_checkpoint
 from redline.metrics import Metrics
 from redline.pipeline import Pipeline
 from redline.policy import Action, PolicyPack, load_pack, pack_hash
@@ -44,6 +46,7 @@ from redline.store.sqlite import SQLiteStore
 log = logging.getLogger("redline.gateway")
 
 KEY_CACHE_SECONDS = 1.0
+COSIGNATURE_CHECK_SECONDS = 5.0
 
 
 @dataclass
@@ -93,6 +96,14 @@ class Gateway:
         self.router = Router(())
         self._session: aiohttp.ClientSession | None = None
         self._keys: dict[str, tuple[float, KeyRecord | None]] = {}
+        ledger_policy = self.pack.ledger
+        self._cosigners = (
+            [VerifierKey.from_vkey(vkey) for vkey in ledger_policy.cosigners]
+            if ledger_policy is not None
+            else []
+        )
+        self._started = dt.datetime.now(dt.UTC)
+        self._cosigned_checked = (0.0, False)
 
     async def start(self) -> None:
         # Everything built so far (policy, compiled rules, settings) lives as long as the
@@ -163,6 +174,44 @@ class Gateway:
             self._keys.clear()
         self._keys[key_id] = (now + KEY_CACHE_SECONDS, record)
         return record
+
+    def require_cosignature(self) -> None:
+        """Fail closed once the pack's co-signing deadline has passed (checked every few seconds).
+
+        The clock runs from the newest checkpoint every required co-signer has signed, or from
+        the log's first checkpoint (or this gateway's start) if none has been co-signed yet.
+        """
+        policy = self.pack.ledger
+        if policy is None:
+            return
+        checked_at, overdue = self._cosigned_checked
+        if time.monotonic() - checked_at > COSIGNATURE_CHECK_SECONDS:
+            reference = self._started
+            checkpoints = self.store.list_checkpoints()
+            if checkpoints:
+                reference = dt.datetime.fromisoformat(checkpoints[0].created_at)
+            for checkpoint in reversed(checkpoints):
+                if checkpoint.cosigned_at is not None and self._cosigned(checkpoint.note):
+                    reference = dt.datetime.fromisoformat(checkpoint.cosigned_at)
+                    break
+            age = dt.datetime.now(dt.UTC) - reference
+            overdue = age > dt.timedelta(hours=policy.max_cosignature_age_hours)
+            self._cosigned_checked = (time.monotonic(), overdue)
+        if overdue:
+            raise CosignatureOverdue(
+                "no checkpoint co-signed by every party the policy names within "
+                f"{policy.max_cosignature_age_hours:g} hours; requests are refused until one is"
+            )
+
+    def _cosigned(self, note: str) -> bool:
+        for cosigner in self._cosigners:
+            try:
+                _, names = open_checkpoint(note, [cosigner])
+            except NoteError:
+                return False
+            if cosigner.name not in names:
+                return False
+        return True
 
     async def read_body(self, request: Request) -> bytes:
         limit = self.settings.max_body_bytes

@@ -32,6 +32,7 @@ async def chat_completions(request: Request) -> Response:
     try:
         call.principal = gateway.authenticate(request, Role.CLIENT)
         call.raw = await gateway.read_body(request)
+        gateway.require_cosignature()
         chat = parse_chat(read_json(call.raw, gateway.bounds), gateway.bounds)
         call.model = chat.model
         provider = gateway.router.route(chat.model)

@@ -26,6 +26,7 @@ async def check(request: Request) -> Response:
     try:
         call.principal = gateway.authenticate(request, Role.CLIENT)
         call.raw = await gateway.read_body(request)
+        gateway.require_cosignature()
         segments = parse_check(read_json(call.raw, gateway.bounds), gateway.bounds)
     except RedlineError as exc:
         return await gateway.refuse(call, exc)

@@ -155,6 +155,13 @@ class Upstreams(_Strict):
     allowed_hosts: tuple[str, ...] = Field(min_length=1)
 
 
+class LedgerPolicy(_Strict):
+    """Co-signing the parties agreed: who must co-sign checkpoints, and how often."""
+
+    cosigners: tuple[str, ...] = Field(min_length=1, description="verifier keys (name+id+key)")
+    max_cosignature_age_hours: float = Field(gt=0)
+
+
 class PolicyPack(_Strict):
     schema_: Literal["redline.policy/v1"] = Field(alias="schema")
     id: str = Field(pattern=_ID)
@@ -167,6 +174,7 @@ class PolicyPack(_Strict):
     categories: dict[str, Category]
     rules: tuple[Rule, ...] = ()
     upstreams: Upstreams
+    ledger: LedgerPolicy | None = None
 
     @model_validator(mode="after")
     def _references_resolve(self) -> PolicyPack:

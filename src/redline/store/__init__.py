@@ -58,6 +58,7 @@ class StoredCheckpoint:
     root: bytes
     note: str
     created_at: str
+    cosigned_at: str | None = None
 
 
 @dataclass(frozen=True)

@@ -202,11 +202,19 @@ class SQLiteStore:
 
     def put_checkpoint(self, size: int, root: bytes, note: str, at: str) -> None:
         with self._write() as conn:
-            row = conn.execute("SELECT root FROM checkpoints WHERE size = ?", (size,)).fetchone()
+            row = conn.execute(
+                "SELECT root, note FROM checkpoints WHERE size = ?", (size,)
+            ).fetchone()
             if row is not None:
                 if bytes(row[0]) != root:
                     raise ValueError(f"a different root is already checkpointed at size {size}")
-                conn.execute("UPDATE checkpoints SET note = ? WHERE size = ?", (note, size))
+                if row[1] == note:
+                    return
+                # A replacement note carries more signatures: a co-signature arrived now.
+                conn.execute(
+                    "UPDATE checkpoints SET note = ?, cosigned_at = ? WHERE size = ?",
+                    (note, at, size),
+                )
                 return
             conn.execute(
                 "INSERT INTO checkpoints (size, root, note, created_at) VALUES (?, ?, ?, ?)",
@@ -261,11 +269,11 @@ class SQLiteStore:
 _KEY_SELECT = (
     "SELECT key_id, name, human, unit, roles, secret_hash, created_at, revoked_at FROM api_keys"
 )
-_CHECKPOINT_SELECT = "SELECT size, root, note, created_at FROM checkpoints"
+_CHECKPOINT_SELECT = "SELECT size, root, note, created_at, cosigned_at FROM checkpoints"
 
 
-def _checkpoint(row: tuple[int, bytes, str, str]) -> StoredCheckpoint:
-    return StoredCheckpoint(int(row[0]), bytes(row[1]), row[2], row[3])
+def _checkpoint(row: tuple[int, bytes, str, str, str | None]) -> StoredCheckpoint:
+    return StoredCheckpoint(int(row[0]), bytes(row[1]), row[2], row[3], row[4])
 
 
 _ENTRY_SELECT = (
