@@ -54,8 +54,9 @@ def main() -> None:
     load_seconds = time.perf_counter() - started
 
     tokenizer = detector.static.tokenizer
-    texts = [e.text for e in examples if len(tokenizer.encode(e.text).ids) <= 256]
-    labels = [e.label for e in examples if len(tokenizer.encode(e.text).ids) <= 256]
+    short = [e for e in examples if len(tokenizer.encode(e.text).ids) <= 256]
+    texts = [e.text for e in short]
+    labels = [e.label for e in short]
     for text in texts[:50]:  # warm up
         detector.detect(RequestView(segments=(SegmentView(Segment("t", "user", text)),)))
 

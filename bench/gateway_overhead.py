@@ -15,15 +15,17 @@ import argparse
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.conftest import free_port, wait_for_port  # noqa: E402
+
 PYTHON = sys.executable
 UPSTREAM_KEY = "bench-upstream-key"
 # The system prompt repeats, as in real traffic; the user message differs on every request (wrk
@@ -42,23 +44,6 @@ class Result:
     p50_ms: float
     p99_ms: float
     errors: int
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def wait_for(port: int, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"nothing listening on {port}")
 
 
 def run_wrk(url: str, key: str, connections: int, seconds: int, workdir: Path) -> Result:
@@ -165,8 +150,8 @@ def main() -> None:
             ),
         ]
         try:
-            wait_for(upstream_port)
-            wait_for(gateway_port)
+            wait_for_port(upstream_port)
+            wait_for_port(gateway_port)
             direct_url = f"http://127.0.0.1:{upstream_port}/v1/chat/completions"
             gateway_url = f"http://127.0.0.1:{gateway_port}/v1/chat/completions"
             run_wrk(gateway_url, key, 4, 2, workdir)  # warm up both processes

@@ -35,6 +35,17 @@ def free_port() -> int:
         return port
 
 
+def wait_for_port(port: int, timeout: float = 20.0) -> None:
+    """Wait until something accepts connections on ``port`` (a server started as a process)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise AssertionError(f"nothing listening on port {port}")
+
+
 def make_key(store: SQLiteStore, name: str, *roles: Role, human: str | None = None) -> str:
     key_id, full_key, secret_hash = new_key()
     store.create_key(

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port
-from tests.gateway.test_cli_serve import wait_for_port
+from tests.conftest import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()

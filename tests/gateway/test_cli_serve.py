@@ -4,26 +4,14 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx2
 import orjson
 
-from tests.conftest import free_port
-
-
-def wait_for_port(port: int, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise AssertionError(f"nothing listening on port {port}")
+from tests.conftest import free_port, wait_for_port
 
 
 def test_serve_starts_on_defaults_and_stops_on_sigterm_with_ledger_intact(tmp_path: Path) -> None:

@@ -16,8 +16,7 @@ import pytest
 from redline.ledger.checkpoints import load_or_create_key
 from redline.ledger.export import export, verify
 from redline.store.sqlite import SQLiteStore
-from tests.conftest import free_port, make_key
-from tests.gateway.test_cli_serve import wait_for_port
+from tests.conftest import free_port, make_key, wait_for_port
 
 REDLINE = str(Path(sys.executable).parent / "redline")
 

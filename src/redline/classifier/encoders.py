@@ -62,21 +62,15 @@ class StaticEncoder:
 
 
 class MiniLM:
-    """all-MiniLM-L6-v2 (int8 ONNX): mean-pooled, normalised sentence embeddings."""
+    """all-MiniLM-L6-v2 as int8 ONNX, for distillation: the hidden states of token sequences."""
 
     def __init__(self, model_path: Path, tokenizer: Tokenizer, *, threads: int = 1) -> None:
         self.session = onnx_session(model_path, threads)
         self.tokenizer = tokenizer
         self.dimensions = 384
 
-    def encode(self, texts: Sequence[str], batch_size: int = 32) -> Vectors:
-        rows: list[Vectors] = []
-        for start in range(0, len(texts), batch_size):
-            rows.append(self._batch(list(texts[start : start + batch_size])))
-        return np.concatenate(rows) if rows else np.zeros((0, self.dimensions), np.float32)
-
     def token_states(self, ids: npt.NDArray[np.int64]) -> Vectors:
-        """Last hidden states for pre-tokenised, equal-length rows (used to distil)."""
+        """Last hidden states for pre-tokenised, equal-length rows."""
         feeds = {
             "input_ids": ids,
             "attention_mask": np.ones_like(ids),
@@ -84,19 +78,6 @@ class MiniLM:
         }
         states: Vectors = self.session.run(None, feeds)[0]
         return states
-
-    def _batch(self, texts: list[str]) -> Vectors:
-        encodings = self.tokenizer.encode_batch(texts)
-        width = max(len(e.ids) for e in encodings)
-        ids = np.zeros((len(texts), width), dtype=np.int64)
-        mask = np.zeros((len(texts), width), dtype=np.int64)
-        for row, encoding in enumerate(encodings):
-            ids[row, : len(encoding.ids)] = encoding.ids
-            mask[row, : len(encoding.ids)] = 1
-        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        states = self.session.run(None, feeds)[0]
-        summed = (states * mask[:, :, None]).sum(axis=1)
-        return _normalise(summed / np.maximum(mask.sum(axis=1, keepdims=True), 1))
 
 
 class TransformerClassifier:

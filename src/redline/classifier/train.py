@@ -27,7 +27,7 @@ from redline.classifier.encoders import (
     TransformerClassifier,
     load_tokenizer,
 )
-from redline.classifier.head import Head, calibrate, fit
+from redline.classifier.head import calibrate, fit
 
 TARGET_RECALL = 0.97
 Progress = Callable[[str, int, int], None]
@@ -115,8 +115,9 @@ def train(
 
     fast_dev = head.probabilities(fast["dev"])
     band = (first_tier_floor(fast_dev, labels["dev"]), 1.0)
+    fast_probabilities = {"dev": fast_dev, "test": head.probabilities(fast["test"])}
     combined = {
-        name: _combine(head.probabilities(fast[name]), slow[name], band)
+        name: _combine(fast_probabilities[name], slow[name], band)
         for name in ("dev", "test")
         if len(by_split[name])
     }
@@ -245,6 +246,3 @@ def split_metrics(
         round(float(flagged[negatives].mean()), 4) if negatives.any() else None
     )
     return out
-
-
-__all__ = ["Head", "train"]

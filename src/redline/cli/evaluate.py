@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 import orjson
 
 from redline.classifier.evaluate import Row, report, run
-from redline.cli.context import Context, pass_context
-from redline.detectors import registry
-from redline.errors import ConfigurationError
-from redline.pipeline import Pipeline
-from redline.policy import PolicyError, load_pack
+from redline.cli.context import Context, build_pipeline, pass_context, read_jsonl
 
 
 @click.command(name="eval")
@@ -58,28 +53,23 @@ def evaluate(
     policy: str | None,
 ) -> None:
     """Per-red-line precision, recall and F1, benign false positives, confusion, latency."""
-    settings = obj.settings(policy=policy)
     mapping: dict[str, str] = orjson.loads(label_map) if label_map else {}
     rows = []
-    stream = sys.stdin.buffer if str(file) == "-" else file.open("rb")
-    with stream:
-        for number, line in enumerate(stream, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = orjson.loads(line)
-                text, label = record[text_field], str(record[label_field])
-            except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
-                raise click.ClickException(
-                    f"{file}:{number}: {type(exc).__name__}: {exc}"
-                ) from None
-            rows.append(Row(text, mapping.get(label, label), str(record.get(source_field, "-"))))
+    for number, record in read_jsonl(file, (text_field,)):
+        if record.get(label_field) is None:
+            raise click.ClickException(f"{file}:{number}: needs a field '{label_field}'")
+        label = str(record[label_field])  # public sets often label with numbers
+        rows.append(
+            Row(record[text_field], mapping.get(label, label), str(record.get(source_field, "-")))
+        )
+    pipeline = build_pipeline(obj.settings(policy=policy), budget_s=10.0)
+    pack = pipeline.pack
     try:
-        pack = load_pack(settings.policy)
-        pipeline = Pipeline(pack, registry.build(settings.detectors, pack, settings), budget_s=10.0)
         outcomes = run(pipeline, rows)
-    except (ConfigurationError, PolicyError, ValueError) as exc:
+    except ValueError as exc:
         raise click.ClickException(str(exc)) from None
+    finally:
+        pipeline.close()
     document = report(outcomes, pack)
     document["policy"] = {"id": pack.id, "detectors": pipeline.versions}
     text = orjson.dumps(document, option=orjson.OPT_INDENT_2).decode()
