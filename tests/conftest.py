@@ -46,14 +46,20 @@ def wait_for_port(port: int, timeout: float = 20.0) -> None:
     raise AssertionError(f"nothing listening on port {port}")
 
 
-def make_key(store: SQLiteStore, name: str, *roles: Role, human: str | None = None) -> str:
+def make_key(
+    store: SQLiteStore,
+    name: str,
+    *roles: Role,
+    human: str | None = None,
+    unit: str | None = "test-unit",
+) -> str:
     key_id, full_key, secret_hash = new_key()
     store.create_key(
         KeyRecord(
             key_id=key_id,
             name=name,
             human=human or name,
-            unit="test-unit",
+            unit=unit,
             roles=roles or (Role.CLIENT,),
             secret_hash=secret_hash,
             created_at=dt.datetime.now(dt.UTC).isoformat(),

@@ -14,6 +14,15 @@
     ├── NotFound (404)           not_found
     ├── UpstreamError (502)      upstream_unavailable
     ├── UpstreamTimeout (504)    upstream_timeout
+    ├── AuthorisationRefused (403/409)           an approval or denial the rules forbid
+    │   ├── WrongRole            wrong_role             (403) lacks the control's approver role
+    │   ├── OwnHold              own_hold               (403) the requester's own action
+    │   ├── SameUnit             same_unit              (403) the requester's unit may not approve
+    │   ├── AlreadyApproved      already_approved       (409) one human, one approval
+    │   ├── HoldExpired          hold_expired           (409)
+    │   ├── HoldDenied           hold_denied            (409)
+    │   ├── HoldApproved         hold_approved          (409) already fully approved
+    │   └── MalformedCall        malformed_call         (409) arguments not JSON: deny only
     ├── LedgerUnavailable (503)  ledger_unavailable     fail closed: nothing leaves unrecorded
     └── CosignatureOverdue (503) cosignature_overdue    the pack's co-signing deadline has passed
 
@@ -103,6 +112,49 @@ class UpstreamTimeout(RedlineError):
     status = 504
     code = "upstream_timeout"
     error_type = "upstream_error"
+
+
+class AuthorisationRefused(RedlineError):
+    status = 403
+    code = "authorisation_refused"
+    error_type = "permission_error"
+
+
+class WrongRole(AuthorisationRefused):
+    code = "wrong_role"
+
+
+class OwnHold(AuthorisationRefused):
+    code = "own_hold"
+
+
+class SameUnit(AuthorisationRefused):
+    code = "same_unit"
+
+
+class AlreadyApproved(AuthorisationRefused):
+    status = 409
+    code = "already_approved"
+
+
+class HoldExpired(AuthorisationRefused):
+    status = 409
+    code = "hold_expired"
+
+
+class HoldDenied(AuthorisationRefused):
+    status = 409
+    code = "hold_denied"
+
+
+class HoldApproved(AuthorisationRefused):
+    status = 409
+    code = "hold_approved"
+
+
+class MalformedCall(AuthorisationRefused):
+    status = 409
+    code = "malformed_call"
 
 
 class LedgerUnavailable(RedlineError):

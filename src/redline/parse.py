@@ -47,11 +47,21 @@ class Segment:
 
 
 @dataclass(frozen=True)
+class ToolDefinition:
+    """A tool the client offers the model; ``path`` is its segment's path."""
+
+    name: str
+    description: str
+    path: str
+
+
+@dataclass(frozen=True)
 class ChatRequest:
     model: str
     stream: bool
     segments: tuple[Segment, ...]
     body: dict[str, Any]
+    tools: tuple[ToolDefinition, ...] = ()
 
 
 def read_json(raw: bytes, bounds: Bounds) -> dict[str, Any]:
@@ -106,11 +116,25 @@ def parse_chat(body: dict[str, Any], bounds: Bounds) -> ChatRequest:
             f"'messages' has {len(messages)} items; the limit is {bounds.max_messages}",
             param="messages",
         )
+    for legacy in ("functions", "function_call"):
+        if legacy in body:
+            # The deprecated interface would carry calls past the tool-call checks: refuse it.
+            raise InvalidField(
+                f"'{legacy}' (the deprecated functions interface) is not accepted; use 'tools'",
+                param=legacy,
+            )
     segments: list[Segment] = []
     for index, message in enumerate(messages):
         segments.extend(_message_segments(message, f"messages[{index}]", bounds))
-    segments.extend(_tool_segments(body.get("tools"), bounds))
-    return ChatRequest(model=model, stream=stream, segments=tuple(segments), body=body)
+    tools = _tool_segments(body.get("tools"), bounds)
+    segments.extend(segment for segment, _ in tools)
+    return ChatRequest(
+        model=model,
+        stream=stream,
+        segments=tuple(segments),
+        body=body,
+        tools=tuple(definition for _, definition in tools),
+    )
 
 
 def parse_check(body: dict[str, Any], bounds: Bounds) -> tuple[Segment, ...]:
@@ -183,7 +207,7 @@ def _tool_call_segment(call: Any, path: str) -> Segment:
     return Segment(path=f"{path}.function", role="tool_call", text=f"{name}({arguments})")
 
 
-def _tool_segments(tools: Any, bounds: Bounds) -> list[Segment]:
+def _tool_segments(tools: Any, bounds: Bounds) -> list[tuple[Segment, ToolDefinition]]:
     if tools is None:
         return []
     if not isinstance(tools, list):
@@ -207,5 +231,6 @@ def _tool_segments(tools: Any, bounds: Bounds) -> list[Segment]:
         parameters = function.get("parameters")
         schema_text = orjson.dumps(parameters).decode() if parameters is not None else ""
         text = "\n".join(part for part in (name, description, schema_text) if part)
-        segments.append(Segment(path=f"{path}.function", role="tool_definition", text=text))
+        segment = Segment(path=f"{path}.function", role="tool_definition", text=text)
+        segments.append((segment, ToolDefinition(name, description, segment.path)))
     return segments

@@ -138,6 +138,10 @@ class Settings(BaseSettings):
         return self.data_dir / "keys" / "ledger.key"
 
     @property
+    def authorisation_keys_path(self) -> Path:
+        return self.data_dir / "keys" / "authorisation"
+
+    @property
     def bounds(self) -> Bounds:
         return Bounds(
             max_body_bytes=self.max_body_bytes,

@@ -7,7 +7,17 @@ from pathlib import Path
 import click
 
 from redline import __version__
-from redline.cli import check, evaluate, keys, ledger, policy, serve, train
+from redline.cli import (
+    authorisation,
+    check,
+    evaluate,
+    holds,
+    keys,
+    ledger,
+    policy,
+    serve,
+    train,
+)
 from redline.cli.context import Context
 
 
@@ -33,7 +43,9 @@ main.add_command(serve.serve)
 main.add_command(check.check)
 main.add_command(policy.policy)
 main.add_command(keys.keys)
+main.add_command(holds.holds)
 main.add_command(ledger.ledger)
+main.add_command(authorisation.authorisation)
 main.add_command(train.train)
 main.add_command(train.corpus)
 main.add_command(evaluate.evaluate)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import click
 import orjson
 
 from redline.cli.context import Context, pass_context
 from redline.ledger import LedgerAppender
+from redline.ledger.authorisation_entry import AUTHORISATION_SCHEMA
 from redline.ledger.checkpoints import load_or_create_key
 from redline.ledger.export import VerificationError, export, verify
 from redline.ledger.export import cosign as cosign_export
@@ -37,13 +39,24 @@ def list_(obj: Context, last: int, as_json: bool) -> None:
         if as_json:
             click.echo(stored.entry.decode())
             continue
-        entry = orjson.loads(stored.entry)
-        principal = entry["principal"]["name"] if entry["principal"] else "-"
-        reasons = ",".join(reason["code"] for reason in entry["reasons"]) or "-"
-        click.echo(
-            f"{stored.seq:>6}  {entry['time']}  {stored.decision_id}  {entry['decision']:<8} "
-            f"{entry['red_line'] or '-':<28} {entry['clause'] or '-':<6} {principal:<16} {reasons}"
+        click.echo(_line(stored.seq, stored.decision_id, orjson.loads(stored.entry)))
+
+
+def _line(seq: int, decision_id: str, entry: dict[str, Any]) -> str:
+    principal = entry["principal"]["name"] if entry["principal"] else "-"
+    if entry["schema"] == AUTHORISATION_SCHEMA:
+        # An authorisation step: what happened to which hold, and the refusal code if refused.
+        hold = entry["hold"] or {}
+        detail = f"{hold.get('id', '-')} {hold.get('tool', '')} {entry['code'] or ''}".strip()
+        return (
+            f"{seq:>6}  {entry['time']}  {decision_id}  {entry['step']:<8} "
+            f"{'use-of-force':<28} {hold.get('clause') or '-':<6} {principal:<16} {detail}"
         )
+    reasons = ",".join(reason["code"] for reason in entry["reasons"]) or "-"
+    return (
+        f"{seq:>6}  {entry['time']}  {decision_id}  {entry['decision']:<8} "
+        f"{entry['red_line'] or '-':<28} {entry['clause'] or '-':<6} {principal:<16} {reasons}"
+    )
 
 
 @ledger.command()

@@ -16,6 +16,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from redline.authorisation import Keyring
+from redline.authorisation.authoriser import Authoriser
 from redline.canonical import sha256_digest
 from redline.decision import Decision, Reason
 from redline.detectors import registry
@@ -92,6 +94,16 @@ class Gateway:
                 every_entries=settings.checkpoint_every_entries,
                 every_seconds=settings.checkpoint_every_seconds,
             ),
+        )
+        self.keyring = Keyring(settings.authorisation_keys_path)
+        self.keyring.active()  # create the signing key now, not on the first approval
+        self.authoriser = Authoriser(
+            self.pack,
+            self.pack_hash,
+            self.store,
+            self.appender,
+            self.keyring,
+            issuer=settings.ledger_origin,
         )
         self.router = Router(())
         self._session: aiohttp.ClientSession | None = None
@@ -301,7 +313,7 @@ def _presented_key(request: Request) -> str | None:
 
 
 def create_app(settings: Settings, store: Store | None = None) -> Starlette:
-    from redline.gateway import chat, check, ops
+    from redline.gateway import chat, check, holds, ops
 
     gateway = Gateway(settings, store)
 
@@ -317,6 +329,12 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
         Route("/v1/chat/completions", chat.chat_completions, methods=["POST"]),
         Route("/v1/check", check.check, methods=["POST"]),
         Route("/v1/models", ops.models, methods=["GET"]),
+        Route("/v1/holds", holds.list_holds, methods=["GET"]),
+        Route("/v1/holds/{hold_id}", holds.show_hold, methods=["GET"]),
+        Route("/v1/holds/{hold_id}/approve", holds.approve_hold, methods=["POST"]),
+        Route("/v1/holds/{hold_id}/deny", holds.deny_hold, methods=["POST"]),
+        Route("/v1/authorisation/redeem", holds.redeem_token, methods=["POST"]),
+        Route("/.well-known/jwks.json", holds.jwks, methods=["GET"]),
         Route("/v1/decisions/{decision_id}", ops.decision, methods=["GET"]),
         Route("/v1/ledger/checkpoint", ops.checkpoint, methods=["GET"]),
         Route("/v1/ledger/key", ops.ledger_key, methods=["GET"]),

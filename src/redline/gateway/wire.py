@@ -32,11 +32,11 @@ def decision_headers(decision_id: str | None, decision: Decision | None) -> dict
 
 
 def error_response(exc: RedlineError, decision_id: str | None) -> Response:
-    body = _error(exc.message, exc.error_type, exc.code, exc.param, decision_id)
+    body = error_body(exc.message, exc.error_type, exc.code, exc.param, decision_id)
     headers = decision_headers(decision_id, None)
     if exc.status == 401:
         headers["WWW-Authenticate"] = "Bearer"
-    return _json(body, exc.status, headers)
+    return json_response(body, exc.status, headers)
 
 
 def refusal_response(pack: PolicyPack, decision: Decision, decision_id: str) -> Response:
@@ -45,7 +45,7 @@ def refusal_response(pack: PolicyPack, decision: Decision, decision_id: str) -> 
         # Fail closed without a clause: a detector failed; this is the gateway's fault, not the
         # client's, so it is a 503 rather than a 403.
         codes = ", ".join(reason.code for reason in decision.reasons)
-        body = _error(
+        body = error_body(
             f"Redline could not complete its checks ({codes}); the request was refused "
             "and recorded.",
             "server_error",
@@ -53,19 +53,19 @@ def refusal_response(pack: PolicyPack, decision: Decision, decision_id: str) -> 
             None,
             decision_id,
         )
-        return _json(body, 503, decision_headers(decision_id, decision))
+        return json_response(body, 503, decision_headers(decision_id, decision))
     red_line, clause = pack.clause(decision.clause)
     message = (
         f"Refused by Redline under the red line '{red_line.title}' ({red_line.id}), "
         f"clause {clause.id}: {clause.title}. Decision {decision_id}."
     )
-    body = _error(message, "policy_violation", red_line.id, None, decision_id)
+    body = error_body(message, "policy_violation", red_line.id, None, decision_id)
     body["error"]["clause"] = clause.id
     body["error"]["reasons"] = [reason.code for reason in decision.reasons]
-    return _json(body, 403, decision_headers(decision_id, decision))
+    return json_response(body, 403, decision_headers(decision_id, decision))
 
 
-def _error(
+def error_body(
     message: str, error_type: str, code: str, param: str | None, decision_id: str | None
 ) -> dict[str, Any]:
     return {
@@ -79,5 +79,7 @@ def _error(
     }
 
 
-def _json(body: dict[str, Any], status: int, headers: dict[str, str]) -> Response:
+def json_response(
+    body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
     return Response(orjson.dumps(body), status, headers, media_type="application/json")

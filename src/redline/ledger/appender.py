@@ -14,7 +14,6 @@ The contract, which the gateway relies on for "nothing passes unrecorded":
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import queue
 import threading
@@ -24,7 +23,7 @@ from dataclasses import dataclass
 
 from redline.errors import LedgerUnavailable
 from redline.ledger.checkpoints import Checkpointer
-from redline.ledger.entry import AppendedEntry, EntryDraft, encode_entry
+from redline.ledger.entry import AppendedEntry, Draft
 from redline.store import Content, Outcome, PendingEntry, Store
 
 log = logging.getLogger("redline.ledger")
@@ -32,7 +31,7 @@ log = logging.getLogger("redline.ledger")
 
 @dataclass
 class _Append:
-    draft: EntryDraft
+    draft: Draft
     loop: asyncio.AbstractEventLoop | None
     future: asyncio.Future[AppendedEntry] | None
     done: threading.Event | None = None
@@ -81,13 +80,13 @@ class LedgerAppender:
         self._thread.join()
         self._thread = None
 
-    async def append(self, draft: EntryDraft) -> AppendedEntry:
+    async def append(self, draft: Draft) -> AppendedEntry:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[AppendedEntry] = loop.create_future()
         self._queue.put(_Append(draft, loop, future))
         return await future
 
-    def append_blocking(self, draft: EntryDraft) -> AppendedEntry:
+    def append_blocking(self, draft: Draft) -> AppendedEntry:
         """The same contract as ``append``, for callers without an event loop (CLI, tests)."""
         job = _Append(draft, None, None, threading.Event())
         self._queue.put(job)
@@ -143,12 +142,10 @@ class LedgerAppender:
         started = time.perf_counter()
         pending = [
             PendingEntry(
-                decision_id=job.draft.decision_id,
-                time=job.draft.time.isoformat(),
-                decision=job.draft.decision.kind.value,
-                red_line=job.draft.decision.red_line,
-                key_id=None if job.draft.principal is None else job.draft.principal.key_id,
-                encode=functools.partial(encode_entry, job.draft),
+                job.draft.decision_id,
+                job.draft.time.isoformat(),
+                *job.draft.index(),
+                encode=job.draft.encode,
             )
             for job in appends
         ]

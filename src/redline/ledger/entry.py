@@ -13,7 +13,7 @@ import os
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from redline.canonical import canonical_json
 from redline.decision import Decision
@@ -38,6 +38,23 @@ def new_decision_id() -> str:
     return "dec_" + "".join(reversed(chars))
 
 
+class Draft(Protocol):
+    """What the appender needs of any entry: its id and time, the store's index columns, its
+    contents, and its final bytes once the store has given it a sequence number."""
+
+    @property
+    def decision_id(self) -> str: ...
+    @property
+    def time(self) -> dt.datetime: ...
+    @property
+    def contents(self) -> tuple[Content, ...]: ...
+    def index(self) -> tuple[str, str | None, str | None]:
+        """``(decision, red_line, key_id)`` for the store's listing columns."""
+        ...
+
+    def encode(self, seq: int) -> bytes: ...
+
+
 @dataclass(frozen=True)
 class EntryDraft:
     """Everything about a decision except its place in the log, which the appender assigns."""
@@ -55,6 +72,13 @@ class EntryDraft:
     upstream: str | None = None
     contents: tuple[Content, ...] = field(default=())
 
+    def index(self) -> tuple[str, str | None, str | None]:
+        key_id = None if self.principal is None else self.principal.key_id
+        return self.decision.kind.value, self.decision.red_line, key_id
+
+    def encode(self, seq: int) -> bytes:
+        return encode_entry(self, seq)
+
 
 @dataclass(frozen=True)
 class AppendedEntry:
@@ -70,7 +94,7 @@ def entry_document(draft: EntryDraft, seq: int) -> dict[str, Any]:
         "schema": ENTRY_SCHEMA,
         "seq": seq,
         "decision_id": draft.decision_id,
-        "time": draft.time.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "time": entry_time(draft.time),
         "endpoint": draft.endpoint,
         "principal": None
         if principal is None
@@ -106,6 +130,10 @@ def entry_document(draft: EntryDraft, seq: int) -> dict[str, Any]:
         "detectors": dict(sorted(draft.detectors.items())),
         "approvers": [],
     }
+
+
+def entry_time(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def encode_entry(draft: EntryDraft, seq: int) -> bytes:

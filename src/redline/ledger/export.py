@@ -22,6 +22,7 @@ from pathlib import Path
 
 import orjson
 
+from redline.ledger.authorisation_entry import AUTHORISATION_SCHEMA
 from redline.ledger.entry import ENTRY_SCHEMA
 from redline.ledger.notes import (
     Checkpoint,
@@ -79,13 +80,18 @@ def _entries(path: Path) -> Iterator[tuple[int, bytes]]:
             yield index, line[:-1]
 
 
+_SCHEMAS = (ENTRY_SCHEMA, AUTHORISATION_SCHEMA)
+
+
 def _check_entry(index: int, entry: bytes) -> None:
     try:
         document = orjson.loads(entry)
     except orjson.JSONDecodeError:
         raise VerificationError(f"entry {index}: not valid JSON") from None
-    if not isinstance(document, dict) or document.get("schema") != ENTRY_SCHEMA:
-        raise VerificationError(f"entry {index}: not a {ENTRY_SCHEMA} entry")
+    if not isinstance(document, dict) or document.get("schema") not in _SCHEMAS:
+        raise VerificationError(
+            f"entry {index}: not a {ENTRY_SCHEMA} or {AUTHORISATION_SCHEMA} entry"
+        )
     if document.get("seq") != index:
         raise VerificationError(
             f"entry {index}: has sequence number {document.get('seq')}; entries were reordered, "

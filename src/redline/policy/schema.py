@@ -162,6 +162,35 @@ class LedgerPolicy(_Strict):
     max_cosignature_age_hours: float = Field(gt=0)
 
 
+class ForceControl(_Strict):
+    """Which tool calls are force-related actions, and who must authorise each one.
+
+    A tool is governed when its name matches one of ``tools`` (shell-style patterns, compared in
+    lower case) or when the detectors place its definition (name, description, parameters) in one
+    of the ``classify`` categories. A call to a governed tool is withheld until ``approvals``
+    distinct humans holding ``approver_role`` have approved that exact call.
+    """
+
+    id: str = Field(pattern=_ID)
+    clause: str
+    description: str
+    tools: tuple[str, ...] = ()
+    classify: tuple[str, ...] = ()
+    approver_role: Literal["authoriser", "admin"] = "authoriser"
+    approvals: int = Field(default=2, ge=1, le=10)
+    hold_minutes: float = Field(default=60, gt=0, le=7 * 24 * 60)
+    token_minutes: float = Field(default=10, gt=0, le=24 * 60)
+    requester_unit_may_approve: bool = False
+
+    @field_validator("tools")
+    @classmethod
+    def _lower_case_patterns(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in patterns:
+            if pattern != pattern.lower() or not pattern.strip():
+                raise ValueError(f"tool pattern {pattern!r} must be non-empty and lower case")
+        return patterns
+
+
 class PolicyPack(_Strict):
     schema_: Literal["redline.policy/v1"] = Field(alias="schema")
     id: str = Field(pattern=_ID)
@@ -175,6 +204,7 @@ class PolicyPack(_Strict):
     rules: tuple[Rule, ...] = ()
     upstreams: Upstreams
     ledger: LedgerPolicy | None = None
+    force_controls: tuple[ForceControl, ...] = ()
 
     @model_validator(mode="after")
     def _references_resolve(self) -> PolicyPack:
@@ -214,6 +244,26 @@ class PolicyPack(_Strict):
                 raise ValueError(
                     f"rules.{rule.id}.clause is '{rule.clause}', which no red line defines"
                 )
+        _unique("force_controls", [c.id for c in self.force_controls])
+        for control in self.force_controls:
+            if control.clause not in clause_ids:
+                raise ValueError(
+                    f"force_controls.{control.id}.clause is '{control.clause}', which no red line "
+                    "defines"
+                )
+            if self.clause(control.clause)[1].action is not Action.HOLD:
+                raise ValueError(
+                    f"force_controls.{control.id}.clause '{control.clause}' must be a clause "
+                    "whose action is 'hold'"
+                )
+            if not control.tools and not control.classify:
+                raise ValueError(f"force_controls.{control.id} needs 'tools' or 'classify'")
+            for name in control.classify:
+                if name not in self.categories:
+                    raise ValueError(
+                        f"force_controls.{control.id}.classify names '{name}', which is "
+                        "not under 'categories'"
+                    )
         return self
 
     def clause(self, clause_id: str) -> tuple[RedLine, Clause]:

@@ -2,6 +2,8 @@
 
 It speaks the OpenAI chat-completions format, streaming included, and makes no network call.
 Configure it with ``kind: echo``; it is the default upstream so a fresh install answers at once.
+To try tool calls, offer tools and send ``call <tool> <JSON arguments>`` as the last user
+message: the echo model then proposes exactly that call.
 """
 
 from __future__ import annotations
@@ -24,13 +26,17 @@ class EchoModel:
     async def chat(self, body: bytes, *, stream: bool) -> UpstreamReply:
         request = orjson.loads(body)
         model = request.get("model", "redline-echo")
-        text = "echo: " + _last_user_text(request.get("messages", []))
+        said = _last_user_text(request.get("messages", []))
+        text = "echo: " + said
         completion_id = "chatcmpl-" + new_decision_id().removeprefix("dec_").lower()
         created = int(time.time())
+        call = _requested_call(said) if request.get("tools") else None
         if stream:
-            return UpstreamReply(
-                200, "text/event-stream", chunks=_chunks(completion_id, created, model, text)
-            )
+            chunks = _chunks(completion_id, created, model, text, call)
+            return UpstreamReply(200, "text/event-stream", chunks=chunks)
+        message: dict[str, Any] = {"role": "assistant", "content": text, "refusal": None}
+        if call is not None:
+            message = {"role": "assistant", "content": None, "refusal": None, "tool_calls": [call]}
         words = len(text.split())
         completion = {
             "id": completion_id,
@@ -40,9 +46,9 @@ class EchoModel:
             "choices": [
                 {
                     "index": 0,
-                    "message": {"role": "assistant", "content": text, "refusal": None},
+                    "message": message,
                     "logprobs": None,
-                    "finish_reason": "stop",
+                    "finish_reason": "stop" if call is None else "tool_calls",
                 }
             ],
             "usage": {
@@ -68,7 +74,23 @@ def _last_user_text(messages: list[Any]) -> str:
     return ""
 
 
-async def _chunks(completion_id: str, created: int, model: str, text: str) -> AsyncIterator[bytes]:
+def _requested_call(said: str) -> dict[str, Any] | None:
+    """``call <tool> <arguments>`` as an OpenAI tool call (arguments passed on as written)."""
+    verb, _, rest = said.strip().partition(" ")
+    tool, _, arguments = rest.strip().partition(" ")
+    if verb != "call" or not tool:
+        return None
+    call_id = "call_" + new_decision_id().removeprefix("dec_").lower()[-12:]
+    return {
+        "id": call_id,
+        "type": "function",
+        "function": {"name": tool, "arguments": arguments.strip() or "{}"},
+    }
+
+
+async def _chunks(
+    completion_id: str, created: int, model: str, text: str, call: dict[str, Any] | None
+) -> AsyncIterator[bytes]:
     def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
         document = {
             "id": completion_id,
@@ -80,6 +102,17 @@ async def _chunks(completion_id: str, created: int, model: str, text: str) -> As
         return b"data: " + orjson.dumps(document) + b"\n\n"
 
     yield chunk({"role": "assistant", "content": ""})
+    if call is not None:
+        function = call["function"]
+        head = {"index": 0, "id": call["id"], "type": "function"}
+        yield chunk({"tool_calls": [{**head, "function": {"name": function["name"]}}]})
+        arguments = function["arguments"]
+        for start in range(0, len(arguments), 16):
+            piece = {"index": 0, "function": {"arguments": arguments[start : start + 16]}}
+            yield chunk({"tool_calls": [piece]})
+        yield chunk({}, "tool_calls")
+        yield b"data: [DONE]\n\n"
+        return
     for start in range(0, len(text), 16):
         yield chunk({"content": text[start : start + 16]})
     yield chunk({}, "stop")

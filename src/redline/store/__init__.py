@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from redline.authorisation.holds import Hold
 from redline.principals import KeyRecord
 
 
@@ -111,6 +112,19 @@ class Store(Protocol):
     def purge_bodies(self, before: str) -> list[str]:
         """Drop the bodies stored before ``before`` (ISO time), keeping their digests; return
         the digests purged. Ledger entries are untouched: they only ever held digests."""
+
+    # holds
+    def create_hold(self, hold: Hold) -> None: ...
+    def get_hold(self, hold_id: str) -> Hold | None: ...
+    def list_holds(self, status: str | None, requester: str | None, limit: int) -> list[Hold]:
+        """Newest first; ``requester`` (a human) narrows to that person's holds."""
+
+    def update_hold(self, hold: Hold, *, expected_approvals: int) -> bool:
+        """Replace a pending hold, only if it is still pending with ``expected_approvals``
+        approvals: two approvers racing cannot both count as the last one. False if not."""
+
+    def redeem_token(self, token_id: str, expires_at: int, at: str) -> bool:
+        """Mark a token id used; False if it was used before."""
 
     def ping(self) -> None: ...
     def close(self) -> None: ...

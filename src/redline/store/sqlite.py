@@ -15,6 +15,9 @@ from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
+import orjson
+
+from redline.authorisation.holds import Hold, hold_document, hold_from_document
 from redline.ledger.tree import leaf_hash
 from redline.principals import KeyRecord, Role
 from redline.store import Content, Outcome, PendingEntry, StoredCheckpoint, StoredEntry
@@ -68,6 +71,64 @@ class SQLiteStore:
                     if statement.strip():
                         conn.execute(statement)
                 conn.execute("INSERT INTO schema_migrations (version) VALUES (?)", (version,))
+
+    # -- holds -------------------------------------------------------------------------------
+
+    def create_hold(self, hold: Hold) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO holds (hold_id, status, requester, created_at, expires_at, version,"
+                " document) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    hold.id,
+                    hold.status.value,
+                    hold.requester.human,
+                    hold.created_at.isoformat(),
+                    hold.expires_at.isoformat(),
+                    len(hold.approvals),
+                    orjson.dumps(hold_document(hold)),
+                ),
+            )
+
+    def get_hold(self, hold_id: str) -> Hold | None:
+        row = (
+            self._conn()
+            .execute("SELECT document FROM holds WHERE hold_id = ?", (hold_id,))
+            .fetchone()
+        )
+        return None if row is None else hold_from_document(orjson.loads(row[0]))
+
+    def list_holds(self, status: str | None, requester: str | None, limit: int) -> list[Hold]:
+        rows = self._conn().execute(
+            "SELECT document FROM holds WHERE (?1 IS NULL OR status = ?1) AND"
+            " (?2 IS NULL OR requester = ?2) ORDER BY created_at DESC LIMIT ?3",
+            (status, requester, limit),
+        )
+        return [hold_from_document(orjson.loads(row[0])) for row in rows]
+
+    def update_hold(self, hold: Hold, *, expected_approvals: int) -> bool:
+        with self._write() as conn:
+            cursor = conn.execute(
+                "UPDATE holds SET status = ?, version = ?, document = ? WHERE hold_id = ? AND"
+                " status = 'pending' AND version = ?",
+                (
+                    hold.status.value,
+                    len(hold.approvals),
+                    orjson.dumps(hold_document(hold)),
+                    hold.id,
+                    expected_approvals,
+                ),
+            )
+            return cursor.rowcount == 1
+
+    def redeem_token(self, token_id: str, expires_at: int, at: str) -> bool:
+        with self._write() as conn:
+            cursor = conn.execute(
+                "INSERT OR IGNORE INTO redeemed_tokens (token_id, expires_at, redeemed_at)"
+                " VALUES (?, ?, ?)",
+                (token_id, expires_at, at),
+            )
+            return cursor.rowcount == 1
 
     def ping(self) -> None:
         self._conn().execute("SELECT 1").fetchone()
