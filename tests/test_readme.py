@@ -72,3 +72,29 @@ def test_quickstart_answers_one_request_refuses_the_other_and_records_both(
     assert "allow" in ledger_lines[0]
     assert "block" in ledger_lines[1]
     assert "DMS-" in ledger_lines[1]
+
+
+def test_force_walkthrough_holds_the_call_and_verifies_only_the_approved_one(
+    served: tuple[dict[str, str], int], tmp_path: Path
+) -> None:
+    env, port = served
+    script = _block("holds --key").replace("127.0.0.1:8080", f"127.0.0.1:{port}")
+    script = script.replace(".venv/bin/", str(Path(sys.executable).parent) + "/")
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        env=env | {"REDLINE_URL": f"http://127.0.0.1:{port}"},
+        cwd=tmp_path,  # the walkthrough writes jwks.json where it runs
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"hold_\w+\s+pending\s+0/2\s+engage_target\s+Sam Agent", result.stdout)
+    assert "approved   by Alice Ames" in result.stdout
+    assert "token      ey" in result.stdout  # the second approval issued it
+    assert "valid: token tok_" in result.stdout
+    assert "approvers  Alice Ames, Bob Burke" in result.stdout
+    assert "refused (arguments_mismatch)" in result.stderr
+    assert "a changed argument is refused" in result.stdout
