@@ -4,12 +4,18 @@ verifier accepts exactly that call and nothing else."""
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import httpx2 as httpx
 import openai
 import orjson
 import pytest
 
 from redline.authorisation import TokenRefused, load_jwks, verify
+from redline.ledger.checkpoints import load_or_create_key
+from redline.ledger.export import export
+from redline.ledger.export import verify as verify_export
 from tests.fakes.openai_upstream import FakeOpenAI
 from tests.gateway.holds_support import (
     CONVERSATION,
@@ -242,3 +248,25 @@ def test_decision_support_for_a_human_is_answered_and_recorded_against_the_reque
     entry = gateway.entries()[-1]
     assert entry["decision"] == "annotate"
     assert entry["principal"]["human"] == "Casey Client"
+
+
+def test_the_authorisation_steps_are_in_the_verifiable_ledger(
+    start_gateway: StartGateway, fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    gateway = start_gateway(fake_openai, checkpoint_every_entries=1)
+    crew = people(gateway)
+    hold_id = crew.held_engagement(fake_openai)
+    crew.approve(hold_id, crew.alice)
+    crew.approve(hold_id, crew.alice_second_key)  # refused, and recorded
+    crew.approve(hold_id, crew.bob)
+    time.sleep(0.5)  # the checkpointer signs after the last commit
+    key = load_or_create_key(gateway.settings.ledger_key_path, gateway.settings.ledger_origin)
+    folder = tmp_path / "export"
+    count = export(gateway.store, folder, key.to_vkey())
+    assert verify_export(folder, key.verifier).entries == count
+    steps = [entry for entry in gateway.entries() if entry["schema"].startswith("redline.auth")]
+    assert [entry["step"] for entry in steps] == ["hold_created", "approved", "refused", "approved"]
+    completing = steps[-1]
+    assert completing["approvers"] == ["Alice Ames", "Bob Burke"]
+    assert completing["token_id"].startswith("tok_")
+    assert completing["hold"]["arguments_sha256"] == crew.hold(hold_id)["call"]["arguments_sha256"]
