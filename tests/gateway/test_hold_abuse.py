@@ -235,3 +235,17 @@ def test_waiting_on_a_hold_returns_as_soon_as_it_is_decided(
     timer.join()
     assert decided["status"] == "denied"
     assert time.monotonic() - started < 10
+
+
+def test_an_expired_hold_lists_as_expired_not_pending(
+    start_gateway: StartGateway, fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    gateway = start_gateway(fake_openai, policy=policy_with(tmp_path, hold_minutes=0.005))
+    crew = people(gateway)
+    hold_id = crew.held_engagement(fake_openai)
+    time.sleep(0.5)
+    with crew.http(crew.alice) as http:
+        pending = http.get("/v1/holds", params={"status": "pending"}).json()["data"]
+        expired = http.get("/v1/holds", params={"status": "expired"}).json()["data"]
+    assert pending == []
+    assert [hold["id"] for hold in expired] == [hold_id]

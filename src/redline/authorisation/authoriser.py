@@ -28,6 +28,7 @@ from redline.authorisation.holds import (
     check_approval,
     check_denial,
     check_reason,
+    iso_time,
     new_hold_id,
 )
 from redline.authorisation.keys import Keyring
@@ -35,7 +36,7 @@ from redline.authorisation.tokens import TokenClaims, issue_token, new_claims
 from redline.authorisation.verifier import TokenRefused, verify
 from redline.authorisation.withhold import HeldCall, ProposedCall
 from redline.canonical import canonical_json, sha256_digest
-from redline.errors import AuthorisationRefused, NotFound, RedlineError
+from redline.errors import AuthorisationRefused, LedgerUnavailable, NotFound, RedlineError
 from redline.ledger import LedgerAppender, new_decision_id
 from redline.ledger.authorisation_entry import AuthorisationDraft, HoldRef, Step
 from redline.policy import PolicyPack
@@ -43,6 +44,7 @@ from redline.principals import Principal, Role
 from redline.store import Content, Store
 
 VIEWER_ROLES = (Role.AUTHORISER, Role.AUDITOR, Role.ADMIN)
+MAX_SCAN = 5000  # holds read to answer a "pending" or "expired" listing
 
 
 class Conflict(AuthorisationRefused):
@@ -118,7 +120,12 @@ class Authoriser:
                 expires_at=now + dt.timedelta(minutes=control.hold_minutes),
             )
             await self.record(Step.HOLD_CREATED, endpoint, requester, hold)
-            await asyncio.to_thread(self.store.create_hold, hold)
+            try:
+                await asyncio.to_thread(self.store.create_hold, hold)
+            except Exception as exc:  # the call stays withheld; the client is told why
+                raise LedgerUnavailable(
+                    f"the hold could not be stored ({type(exc).__name__}); the call is withheld"
+                ) from exc
             held.append(HeldCall(call, hold.id, _notice(hold), _summary(hold)))
         return held
 
@@ -139,11 +146,13 @@ class Authoriser:
         mine_only = not any(role in principal.roles for role in VIEWER_ROLES)
         requester = principal.human if mine_only else None
         # Expiry is a matter of time, not of storage: a pending hold past its expiry lists as
-        # expired (and is stored as such the first time it is acted on or read by id).
-        stored = "pending" if status == "expired" else status
-        holds = await asyncio.to_thread(self.store.list_holds, stored, requester, limit)
+        # expired (and is stored as such the first time it is acted on or read by id), so
+        # "pending" and "expired" are filtered here rather than in the query.
+        stored = None if status in ("pending", "expired") else status
+        wanted = limit if stored == status else MAX_SCAN
+        holds = await asyncio.to_thread(self.store.list_holds, stored, requester, wanted)
         now = dt.datetime.now(dt.UTC)
-        return [hold for hold in holds if status is None or hold.status_at(now) == status]
+        return [h for h in holds if status is None or h.status_at(now) == status][:limit]
 
     # -- deciding ----------------------------------------------------------------------------
 
@@ -356,6 +365,6 @@ def _summary(hold: Hold) -> dict[str, Any]:
         "call_id": hold.call.call_id,
         "clause": hold.clause,
         "required_approvals": hold.required_approvals,
-        "expires_at": hold.expires_at.isoformat(),
+        "expires_at": iso_time(hold.expires_at),
         "url": f"/v1/holds/{hold.id}",
     }

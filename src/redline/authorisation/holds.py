@@ -124,7 +124,7 @@ def check_open(hold: Hold, now: dt.datetime) -> None:
     status = hold.status_at(now)
     if status is HoldStatus.EXPIRED:
         raise HoldExpired(
-            f"hold {hold.id} expired at {_iso(hold.expires_at)}; it cannot be acted on"
+            f"hold {hold.id} expired at {iso_time(hold.expires_at)}; it cannot be acted on"
         )
     if status is HoldStatus.DENIED:
         raise HoldDenied(f"hold {hold.id} was denied; a denied hold cannot be approved")
@@ -184,7 +184,7 @@ def approved(hold: Hold, approval: Approval) -> Hold:
     )
 
 
-def _iso(moment: dt.datetime) -> str:
+def iso_time(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
@@ -212,14 +212,15 @@ def hold_document(hold: Hold) -> dict[str, Any]:
         "required_approvals": hold.required_approvals,
         "requester_unit_may_approve": hold.requester_unit_may_approve,
         "token_minutes": hold.token_minutes,
-        "created_at": _iso(hold.created_at),
-        "expires_at": _iso(hold.expires_at),
+        "created_at": iso_time(hold.created_at),
+        "expires_at": iso_time(hold.expires_at),
         "approvals": [
-            {"by": _person(a.person), "reason": a.reason, "at": _iso(a.at)} for a in hold.approvals
+            {"by": _person(a.person), "reason": a.reason, "at": iso_time(a.at)}
+            for a in hold.approvals
         ],
         "closed_by": None if hold.closed_by is None else _person(hold.closed_by),
         "closed_reason": hold.closed_reason,
-        "closed_at": None if hold.closed_at is None else _iso(hold.closed_at),
+        "closed_at": None if hold.closed_at is None else iso_time(hold.closed_at),
         "token": hold.token,
         "token_id": hold.token_id,
     }
