@@ -8,12 +8,24 @@ import time
 from pathlib import Path
 
 import httpx2 as httpx
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from redline.authorisation import Keyring, SigningKey, issue_token, new_claims
 from tests.conftest import make_key
 from tests.fakes.openai_upstream import FakeOpenAI
 from tests.gateway.holds_support import ENGAGE_ARGUMENTS, People, StartGateway, people, policy_with
+
+
+@pytest.fixture
+def crew(start_gateway: StartGateway, fake_openai: FakeOpenAI) -> People:
+    return people(start_gateway(fake_openai))
+
+
+@pytest.fixture
+def hold_id(crew: People, fake_openai: FakeOpenAI) -> str:
+    """A pending hold on an engagement the model proposed."""
+    return crew.held_engagement(fake_openai)
 
 
 def approved_token(crew: People, fake: FakeOpenAI) -> str:
@@ -28,10 +40,8 @@ def error_code(response: httpx.Response) -> str:
 
 
 def test_approving_without_the_authoriser_role_is_refused_and_recorded(
-    start_gateway: StartGateway, fake_openai: FakeOpenAI
+    crew: People, hold_id: str
 ) -> None:
-    crew = people(start_gateway(fake_openai))
-    hold_id = crew.held_engagement(fake_openai)
     refused = crew.approve(hold_id, crew.gateway.auditor_key)
     assert refused.status_code == 403
     assert error_code(refused) == "wrong_role"
@@ -40,10 +50,8 @@ def test_approving_without_the_authoriser_role_is_refused_and_recorded(
 
 
 def test_the_requester_cannot_approve_its_own_hold_even_with_another_key(
-    start_gateway: StartGateway, fake_openai: FakeOpenAI
+    crew: People, hold_id: str
 ) -> None:
-    crew = people(start_gateway(fake_openai))
-    hold_id = crew.held_engagement(fake_openai)
     refused = crew.approve(hold_id, crew.requester_as_authoriser)
     assert refused.status_code == 403
     assert error_code(refused) == "own_hold"
@@ -51,10 +59,8 @@ def test_the_requester_cannot_approve_its_own_hold_even_with_another_key(
 
 
 def test_one_person_approving_twice_does_not_count_as_two_approvers(
-    start_gateway: StartGateway, fake_openai: FakeOpenAI
+    crew: People, hold_id: str
 ) -> None:
-    crew = people(start_gateway(fake_openai))
-    hold_id = crew.held_engagement(fake_openai)
     assert crew.approve(hold_id, crew.alice).status_code == 200
     again = crew.approve(hold_id, crew.alice_second_key)  # same human, second key
     assert again.status_code == 409
@@ -66,10 +72,8 @@ def test_one_person_approving_twice_does_not_count_as_two_approvers(
 
 
 def test_the_requesters_own_unit_may_not_approve_unless_the_policy_allows(
-    start_gateway: StartGateway, fake_openai: FakeOpenAI
+    crew: People, hold_id: str
 ) -> None:
-    crew = people(start_gateway(fake_openai))
-    hold_id = crew.held_engagement(fake_openai)
     refused = crew.approve(hold_id, crew.same_unit_authoriser)
     assert refused.status_code == 403
     assert error_code(refused) == "same_unit"
@@ -89,11 +93,7 @@ def test_an_expired_hold_cannot_be_approved(
     assert crew.steps()[-2:] == [("expired", None), ("refused", "hold_expired")]
 
 
-def test_a_denied_hold_cannot_be_approved(
-    start_gateway: StartGateway, fake_openai: FakeOpenAI
-) -> None:
-    crew = people(start_gateway(fake_openai))
-    hold_id = crew.held_engagement(fake_openai)
+def test_a_denied_hold_cannot_be_approved(crew: People, hold_id: str) -> None:
     assert crew.deny(hold_id, crew.carol).json()["status"] == "denied"
     refused = crew.approve(hold_id, crew.alice)
     assert refused.status_code == 409
@@ -101,11 +101,7 @@ def test_a_denied_hold_cannot_be_approved(
     assert crew.steps()[-2:] == [("denied", None), ("refused", "hold_denied")]
 
 
-def test_approving_or_denying_needs_a_written_reason(
-    start_gateway: StartGateway, fake_openai: FakeOpenAI
-) -> None:
-    crew = people(start_gateway(fake_openai))
-    hold_id = crew.held_engagement(fake_openai)
+def test_approving_or_denying_needs_a_written_reason(crew: People, hold_id: str) -> None:
     for act in (crew.approve, crew.deny):
         refused = act(hold_id, crew.alice, "   ")
         assert refused.status_code == 400
@@ -115,10 +111,8 @@ def test_approving_or_denying_needs_a_written_reason(
 
 
 def test_approving_without_a_key_or_with_a_malformed_body_is_refused_and_recorded(
-    start_gateway: StartGateway, fake_openai: FakeOpenAI
+    crew: People, hold_id: str
 ) -> None:
-    crew = people(start_gateway(fake_openai))
-    hold_id = crew.held_engagement(fake_openai)
     anonymous = httpx.post(f"{crew.gateway.url}/v1/holds/{hold_id}/approve", json={"reason": "x"})
     assert anonymous.status_code == 401
     with crew.http(crew.alice) as http:
@@ -128,9 +122,8 @@ def test_approving_without_a_key_or_with_a_malformed_body_is_refused_and_recorde
 
 
 def test_a_token_for_changed_arguments_is_refused_at_redemption(
-    start_gateway: StartGateway, fake_openai: FakeOpenAI
+    crew: People, fake_openai: FakeOpenAI
 ) -> None:
-    crew = people(start_gateway(fake_openai))
     token = approved_token(crew, fake_openai)
     swapped = crew.redeem(token, "engage_target", {"target_id": "T-99", "munition": "M795"})
     assert swapped.status_code == 403
@@ -138,10 +131,7 @@ def test_a_token_for_changed_arguments_is_refused_at_redemption(
     assert crew.steps()[-1] == ("refused", "arguments_mismatch")
 
 
-def test_a_token_for_another_tool_is_refused(
-    start_gateway: StartGateway, fake_openai: FakeOpenAI
-) -> None:
-    crew = people(start_gateway(fake_openai))
+def test_a_token_for_another_tool_is_refused(crew: People, fake_openai: FakeOpenAI) -> None:
     token = approved_token(crew, fake_openai)
     other = crew.redeem(token, "launch_missile", ENGAGE_ARGUMENTS)
     assert error_code(other) == "wrong_tool"
@@ -160,10 +150,7 @@ def test_an_expired_token_is_refused(
     assert crew.steps()[-1] == ("refused", "expired")
 
 
-def test_a_forged_signature_is_refused(
-    start_gateway: StartGateway, fake_openai: FakeOpenAI
-) -> None:
-    crew = people(start_gateway(fake_openai))
+def test_a_forged_signature_is_refused(crew: People, fake_openai: FakeOpenAI) -> None:
     real = Keyring(crew.gateway.settings.authorisation_keys_path).active()
     impostor = SigningKey(real.kid, Ed25519PrivateKey.generate())  # claims the real key's id
     claims = new_claims(
@@ -182,9 +169,8 @@ def test_a_forged_signature_is_refused(
 
 
 def test_a_token_from_the_old_key_is_refused_after_rotation(
-    start_gateway: StartGateway, fake_openai: FakeOpenAI
+    crew: People, fake_openai: FakeOpenAI
 ) -> None:
-    crew = people(start_gateway(fake_openai))
     token = approved_token(crew, fake_openai)
     old_kid = crew.jwks()["keys"][0]["kid"]
     Keyring(crew.gateway.settings.authorisation_keys_path).rotate()
@@ -195,9 +181,8 @@ def test_a_token_from_the_old_key_is_refused_after_rotation(
 
 
 def test_a_token_redeemed_twice_is_refused_the_second_time(
-    start_gateway: StartGateway, fake_openai: FakeOpenAI
+    crew: People, fake_openai: FakeOpenAI
 ) -> None:
-    crew = people(start_gateway(fake_openai))
     token = approved_token(crew, fake_openai)
     first = crew.redeem(token, "engage_target", ENGAGE_ARGUMENTS)
     assert first.status_code == 200, first.text
@@ -208,11 +193,7 @@ def test_a_token_redeemed_twice_is_refused_the_second_time(
     assert crew.steps()[-2:] == [("redeemed", None), ("refused", "replayed")]
 
 
-def test_clients_see_only_their_own_holds(
-    start_gateway: StartGateway, fake_openai: FakeOpenAI
-) -> None:
-    crew = people(start_gateway(fake_openai))
-    hold_id = crew.held_engagement(fake_openai)
+def test_clients_see_only_their_own_holds(crew: People, hold_id: str) -> None:
     stranger = make_key(crew.gateway.store, "other-agent", human="Ola Other")
     with crew.http(stranger) as http:
         assert http.get(f"/v1/holds/{hold_id}").status_code == 404
@@ -222,11 +203,7 @@ def test_clients_see_only_their_own_holds(
     assert [hold["id"] for hold in listed] == [hold_id]
 
 
-def test_waiting_on_a_hold_returns_as_soon_as_it_is_decided(
-    start_gateway: StartGateway, fake_openai: FakeOpenAI
-) -> None:
-    crew = people(start_gateway(fake_openai))
-    hold_id = crew.held_engagement(fake_openai)
+def test_waiting_on_a_hold_returns_as_soon_as_it_is_decided(crew: People, hold_id: str) -> None:
     timer = threading.Timer(0.5, lambda: crew.deny(hold_id, crew.bob))
     timer.start()
     started = time.monotonic()

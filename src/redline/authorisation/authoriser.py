@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -160,14 +160,9 @@ class Authoriser:
         self, hold_id: str, principal: Principal, reason: object, endpoint: str
     ) -> Hold:
         async with self._lock:
-            hold = await self._load_for_act(hold_id, principal, endpoint)
-            now = dt.datetime.now(dt.UTC)
-            try:
-                text = check_reason(reason)
-                check_approval(hold, principal, now)
-            except RedlineError as exc:
-                await self.record(Step.REFUSED, endpoint, principal, hold, code=exc.code)
-                raise
+            hold, text, now = await self._checked(
+                hold_id, principal, reason, endpoint, check_approval
+            )
             updated = approved(hold, Approval(Person.of(principal), text, now))
             token_id = None
             if updated.status is HoldStatus.APPROVED:
@@ -181,14 +176,9 @@ class Authoriser:
 
     async def deny(self, hold_id: str, principal: Principal, reason: object, endpoint: str) -> Hold:
         async with self._lock:
-            hold = await self._load_for_act(hold_id, principal, endpoint)
-            now = dt.datetime.now(dt.UTC)
-            try:
-                text = check_reason(reason)
-                check_denial(hold, principal, now)
-            except RedlineError as exc:
-                await self.record(Step.REFUSED, endpoint, principal, hold, code=exc.code)
-                raise
+            hold, text, now = await self._checked(
+                hold_id, principal, reason, endpoint, check_denial
+            )
             updated = replace(
                 hold,
                 status=HoldStatus.DENIED,
@@ -223,12 +213,29 @@ class Authoriser:
 
     # -- internals ---------------------------------------------------------------------------
 
-    async def _load_for_act(self, hold_id: str, principal: Principal, endpoint: str) -> Hold:
+    async def _checked(
+        self,
+        hold_id: str,
+        principal: Principal,
+        reason: object,
+        endpoint: str,
+        rule: Callable[[Hold, Principal, dt.datetime], None],
+    ) -> tuple[Hold, str, dt.datetime]:
+        """The hold, the reason and the time, once ``rule`` allows the act; a refusal is
+        recorded before it is raised."""
         hold = await asyncio.to_thread(self.store.get_hold, hold_id)
         if hold is None:
             await self.record(Step.REFUSED, endpoint, principal, None, code="hold_not_found")
             raise NotFound(f"no hold '{hold_id}'")
-        return await self._settle_expiry(hold, endpoint)
+        hold = await self._settle_expiry(hold, endpoint)
+        now = dt.datetime.now(dt.UTC)
+        try:
+            text = check_reason(reason)
+            rule(hold, principal, now)
+        except RedlineError as exc:
+            await self.record(Step.REFUSED, endpoint, principal, hold, code=exc.code)
+            raise
+        return hold, text, now
 
     async def _settle_expiry(self, hold: Hold, endpoint: str) -> Hold:
         """Store and record an expiry the first time it is noticed."""

@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from redline.canonical import canonical_json
-from redline.ledger.entry import entry_time
+from redline.ledger.entry import entry_time, principal_document
 from redline.principals import Principal
 from redline.store import Content
 
@@ -70,7 +70,6 @@ class AuthorisationDraft:
         return canonical_json(self.document(seq))
 
     def document(self, seq: int) -> dict[str, Any]:
-        principal = self.principal
         hold = self.hold
         return {
             "schema": AUTHORISATION_SCHEMA,
@@ -80,15 +79,7 @@ class AuthorisationDraft:
             "endpoint": self.endpoint,
             "step": self.step.value,
             "code": self.code,
-            "principal": None
-            if principal is None
-            else {
-                "key_id": principal.key_id,
-                "name": principal.name,
-                "human": principal.human,
-                "unit": principal.unit,
-                "roles": sorted(principal.roles),
-            },
+            "principal": principal_document(self.principal),
             "hold": None
             if hold is None
             else {

@@ -96,15 +96,7 @@ def entry_document(draft: EntryDraft, seq: int) -> dict[str, Any]:
         "decision_id": draft.decision_id,
         "time": entry_time(draft.time),
         "endpoint": draft.endpoint,
-        "principal": None
-        if principal is None
-        else {
-            "key_id": principal.key_id,
-            "name": principal.name,
-            "human": principal.human,
-            "unit": principal.unit,
-            "roles": sorted(principal.roles),
-        },
+        "principal": principal_document(principal),
         "model": draft.model,
         "upstream": draft.upstream,
         "request_digest": draft.request_digest,
@@ -129,6 +121,18 @@ def entry_document(draft: EntryDraft, seq: int) -> dict[str, Any]:
         "policy": {"id": draft.policy_id, "hash": draft.policy_hash},
         "detectors": dict(sorted(draft.detectors.items())),
         "approvers": [],
+    }
+
+
+def principal_document(principal: Principal | None) -> dict[str, Any] | None:
+    if principal is None:
+        return None
+    return {
+        "key_id": principal.key_id,
+        "name": principal.name,
+        "human": principal.human,
+        "unit": principal.unit,
+        "roles": sorted(principal.roles),
     }
 
 
