@@ -107,11 +107,10 @@ def run_stream(raw: bytes, piece: int) -> tuple[list[dict[str, Any]], StreamWith
         out: list[bytes] = []
         for start in range(0, len(raw), piece):  # chunk boundaries fall mid-event
             out += await withholder.feed(raw[start : start + piece])
-        return out + withholder.finish(), withholder
+        return out + await withholder.finish(), withholder
 
     events, withholder = asyncio.run(go())
     text = b"".join(events)
-    assert text.endswith(b"data: [DONE]\n\n")
     chunks = [orjson.loads(line[6:]) for line in text.split(b"\n\n") if line.startswith(b"data: {")]
     return chunks, withholder
 
@@ -119,6 +118,7 @@ def run_stream(raw: bytes, piece: int) -> tuple[list[dict[str, Any]], StreamWith
 @pytest.mark.parametrize("piece", [7, 64, 10_000])
 def test_a_streamed_held_call_never_appears_and_the_other_call_arrives_whole(piece: int) -> None:
     chunks, withholder = run_stream(stream_of('{"target_id": "T-17"}'), piece)
+    assert chunks[0]["choices"][0]["delta"]["content"] == "Working."
     deltas = [choice["delta"] for chunk in chunks for choice in chunk["choices"]]
     calls = [call for delta in deltas for call in delta.get("tool_calls", ())]
     assert [call["function"]["name"] for call in calls] == ["get_weather"]
@@ -134,9 +134,37 @@ def test_a_streamed_held_call_never_appears_and_the_other_call_arrives_whole(pie
     assert withholder.held[0].call.arguments == '{"target_id": "T-17"}'
 
 
-def test_a_stream_whose_events_cannot_be_read_is_stopped() -> None:
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"data: {not json\n\n",
+        b'data: {"choices": [{"index": 0, "delta": {"function_call": {"name": "fire"}}}]}\n\n',
+        b"data: " + b"x" * 2048,  # an event that never ends
+    ],
+)
+def test_a_stream_whose_events_cannot_be_judged_is_stopped(raw: bytes) -> None:
     async def go() -> None:
-        await StreamWithholder(hold_engagements).feed(b"data: {not json\n\n")
+        await StreamWithholder(hold_engagements, max_event_bytes=1024).feed(raw)
 
     with pytest.raises(MalformedUpstream):
         asyncio.run(go())
+
+
+def test_a_call_split_across_data_lines_or_left_unterminated_is_still_withheld() -> None:
+    split = event(
+        {
+            "tool_calls": [
+                {
+                    "index": 0,
+                    "id": "c",
+                    "type": "function",
+                    "function": {"name": "engage_target", "arguments": "{}"},
+                }
+            ]
+        }
+    )
+    split = split.replace(b'"tool_calls"', b'\ndata: "tool_calls"', 1)
+    finish = event({}, "tool_calls").rstrip(b"\n")  # the last event lacks its blank line
+    chunks, withholder = run_stream(split + finish, 10_000)
+    assert [item.call.tool for item in withholder.held] == ["engage_target"]
+    assert all("tool_calls" not in choice["delta"] for c in chunks for choice in c["choices"])

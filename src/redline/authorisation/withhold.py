@@ -44,6 +44,9 @@ class MalformedUpstream(Exception):
     """The upstream's answer could not be read, so its tool calls could not be judged."""
 
 
+_LEGACY = "the upstream answered with a deprecated 'function_call', which is not judged"
+
+
 # -- whole answers --------------------------------------------------------------------------
 
 
@@ -57,6 +60,8 @@ async def withhold_completion(body: bytes, resolve: Resolve) -> tuple[bytes, lis
     proposed: list[ProposedCall] = []
     for position, choice in enumerate(completion["choices"]):
         message = choice.get("message") if isinstance(choice, dict) else None
+        if isinstance(message, dict) and message.get("function_call") is not None:
+            raise MalformedUpstream(_LEGACY)
         calls = message.get("tool_calls") if isinstance(message, dict) else None
         if calls is None:
             continue
@@ -136,8 +141,9 @@ class _Pending:
 class StreamWithholder:
     """Rewrites an SSE stream event by event; ``held`` lists what it withheld."""
 
-    def __init__(self, resolve: Resolve) -> None:
+    def __init__(self, resolve: Resolve, *, max_event_bytes: int = 8 * 1024 * 1024) -> None:
         self._resolve = resolve
+        self._max_event_bytes = max_event_bytes
         self._buffer = b""
         self._calls: dict[int, dict[int, _Pending]] = {}
         self.held: list[HeldCall] = []
@@ -148,20 +154,27 @@ class StreamWithholder:
         while b"\n\n" in self._buffer:
             event, self._buffer = self._buffer.split(b"\n\n", 1)
             out += await self._event(event)
+        if len(self._buffer) > self._max_event_bytes:
+            raise MalformedUpstream(f"a stream event is over {self._max_event_bytes} bytes")
         return out
 
-    def finish(self) -> list[bytes]:
-        """What is left at the end of the stream. Calls still buffered never finished: they
-        are not released."""
+    async def finish(self) -> list[bytes]:
+        """The end of the stream: a last event without its blank line is judged like any
+        other. Calls whose choice never finished are not released."""
         rest, self._buffer = self._buffer, b""
-        return [rest] if rest.strip() else []
+        return await self._event(rest.rstrip(b"\n")) if rest.strip() else []
 
     async def _event(self, event: bytes) -> list[bytes]:
-        data = [line[5:].strip() for line in event.split(b"\n") if line.startswith(b"data:")]
-        if len(data) != 1 or data[0] == b"[DONE]":
+        # An event's data may span several lines (joined with newlines, as SSE defines): the
+        # whole of it is read, so a call cannot slip past split over two lines.
+        lines = [
+            line[5:].removeprefix(b" ") for line in event.split(b"\n") if line.startswith(b"data:")
+        ]
+        data = b"\n".join(lines)
+        if not lines or data.strip() == b"[DONE]":
             return [event + b"\n\n"]
         try:
-            chunk = orjson.loads(data[0])
+            chunk = orjson.loads(data)
         except orjson.JSONDecodeError:
             raise MalformedUpstream("a stream event is not valid JSON") from None
         choices = chunk.get("choices") if isinstance(chunk, dict) else None
@@ -174,6 +187,8 @@ class StreamWithholder:
                 continue
             number = _choice_number(choice, position)
             delta = choice.get("delta")
+            if isinstance(delta, dict) and "function_call" in delta:
+                raise MalformedUpstream(_LEGACY)
             if isinstance(delta, dict) and "tool_calls" in delta:
                 self._collect(number, delta.pop("tool_calls"))
                 stripped = True

@@ -88,7 +88,13 @@ async def chat_completions(request: Request) -> Response:
         return _respond(
             gateway,
             StreamingResponse(
-                _relay(gateway, call, reply, upstream_ms, StreamWithholder(resolve)),
+                _relay(
+                    gateway,
+                    call,
+                    reply,
+                    upstream_ms,
+                    StreamWithholder(resolve, max_event_bytes=gateway.settings.max_body_bytes),
+                ),
                 status_code=reply.status,
                 headers=headers | {"Cache-Control": "no-cache"},
                 media_type=reply.content_type,
@@ -131,7 +137,7 @@ async def _relay(
                     kept.append(event)
                     size += len(event)
                 yield event
-        for event in withholder.finish():
+        for event in await withholder.finish():
             yield event
     except (MalformedUpstream, LedgerUnavailable) as exc:
         failure = _withheld_failure(exc)
