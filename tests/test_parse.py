@@ -106,10 +106,11 @@ def test_error_names_the_offending_field() -> None:
 
 
 def test_check_accepts_plain_text_or_messages() -> None:
-    assert parse_check({"text": "hello"}, BOUNDS)[0].text == "hello"
-    segments = parse_check(
+    assert parse_check({"text": "hello"}, BOUNDS)[0][0].text == "hello"
+    segments, tools = parse_check(
         orjson.loads(b'{"messages": [{"role": "user", "content": "hi"}]}'), BOUNDS
     )
     assert segments[0].role == "user"
+    assert tools == ()
     with pytest.raises(InvalidField):
         parse_check({"prompt": "x"}, BOUNDS)

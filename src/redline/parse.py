@@ -137,17 +137,19 @@ def parse_chat(body: dict[str, Any], bounds: Bounds) -> ChatRequest:
     )
 
 
-def parse_check(body: dict[str, Any], bounds: Bounds) -> tuple[Segment, ...]:
+def parse_check(
+    body: dict[str, Any], bounds: Bounds
+) -> tuple[tuple[Segment, ...], tuple[ToolDefinition, ...]]:
     """Validate a ``/v1/check`` body: either ``text`` or ``messages`` (with optional ``tools``)."""
     if "text" in body:
         text = body["text"]
         if not isinstance(text, str):
             raise InvalidField("'text' must be a string", param="text")
-        return (Segment(path="text", role="text", text=text),)
+        return (Segment(path="text", role="text", text=text),), ()
     if "messages" not in body:
         raise InvalidField("give either 'text' or 'messages'", param="messages")
-    body = {**body, "model": body.get("model") or "check"}
-    return parse_chat(body, bounds).segments
+    chat = parse_chat({**body, "model": body.get("model") or "check"}, bounds)
+    return chat.segments, chat.tools
 
 
 def _message_segments(message: Any, path: str, bounds: Bounds) -> list[Segment]:

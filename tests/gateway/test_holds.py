@@ -270,3 +270,19 @@ def test_the_authorisation_steps_are_in_the_verifiable_ledger(
     assert completing["approvers"] == ["Alice Ames", "Bob Burke"]
     assert completing["token_id"].startswith("tok_")
     assert completing["hold"]["arguments_sha256"] == crew.hold(hold_id)["call"]["arguments_sha256"]
+
+
+def test_the_check_endpoint_decides_governed_tools_as_the_chat_endpoint_does(
+    start_gateway: StartGateway, fake_openai: FakeOpenAI
+) -> None:
+    gateway = start_gateway(fake_openai)
+    answer = httpx.post(
+        f"{gateway.url}/v1/check",
+        headers={"Authorization": f"Bearer {gateway.client_key}"},
+        json={"messages": CONVERSATION, "tools": TOOLS},
+    )
+    assert answer.status_code == 200
+    assert answer.headers["x-redline-decision"] in ("annotate", "hold")
+    assert answer.headers["x-redline-clause"] == "UOF-3"
+    codes = [reason["code"] for reason in answer.json()["reasons"]]
+    assert "force_control:weapons-employment" in codes

@@ -10,6 +10,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from redline.authorisation.controls import decide_with_controls
 from redline.errors import LedgerUnavailable, RedlineError
 from redline.explain import explain
 from redline.gateway.app import Call, Gateway
@@ -27,16 +28,20 @@ async def check(request: Request) -> Response:
         call.principal = gateway.authenticate(request, Role.CLIENT)
         call.raw = await gateway.read_body(request)
         gateway.require_cosignature()
-        segments = parse_check(read_json(call.raw, gateway.bounds), gateway.bounds)
+        segments, tools = parse_check(read_json(call.raw, gateway.bounds), gateway.bounds)
     except RedlineError as exc:
         return await gateway.refuse(call, exc)
     inspection = await gateway.pipeline.inspect(segments, call.principal.key_id)
+    # The same decision the chat endpoint would make, governed tools included.
+    _, decision = decide_with_controls(
+        gateway.pack, tools, inspection.findings, inspection.failures, inspection.decision
+    )
     try:
-        await gateway.record(call, inspection.decision)
+        await gateway.record(call, decision)
     except LedgerUnavailable as exc:
         return error_response(exc, None)
     document = explain(
-        inspection.decision,
+        decision,
         pack=gateway.pack,
         pack_hash=gateway.pack_hash,
         view=inspection.view,
@@ -46,6 +51,6 @@ async def check(request: Request) -> Response:
     return Response(
         orjson.dumps(document),
         200,
-        decision_headers(call.decision_id, inspection.decision),
+        decision_headers(call.decision_id, decision),
         media_type="application/json",
     )
