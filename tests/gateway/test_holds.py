@@ -51,6 +51,7 @@ def test_a_proposed_engagement_is_held_approved_by_two_people_and_its_token_veri
 
     hold = crew.hold(hold_id)  # the requester fetches the outcome with its own key
     assert hold["call"]["tool"] == "engage_target"
+    assert "force_control:weapons-employment" in hold["findings"]
     keys = load_jwks(crew.jwks())
     claims = verify(
         hold["token"],

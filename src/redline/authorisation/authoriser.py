@@ -79,6 +79,7 @@ class Authoriser:
         governance: Governance,
         requester: Principal,
         decision_id: str,
+        findings: Sequence[str],
         conversation: Any,
         endpoint: str,
     ) -> list[HeldCall]:
@@ -118,6 +119,7 @@ class Authoriser:
                 token_minutes=control.token_minutes,
                 created_at=now,
                 expires_at=now + dt.timedelta(minutes=control.hold_minutes),
+                findings=tuple(findings),
             )
             await self.record(Step.HOLD_CREATED, endpoint, requester, hold)
             try:

@@ -80,6 +80,7 @@ async def chat_completions(request: Request) -> Response:
         governance=governance,
         requester=call.principal,
         decision_id=call.decision_id,
+        findings=[reason.code for reason in decision.reasons],
         conversation=chat.body.get("messages"),
         endpoint=ENDPOINT,
     )
