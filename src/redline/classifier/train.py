@@ -65,7 +65,7 @@ def train(
     out: Path,
     *,
     sources: Sources | None = None,
-    epochs: int = 2,
+    epochs: int = 3,
     max_tokens: int = 128,
     progress: Progress | None = None,
 ) -> tuple[bundles.Bundle, dict[str, Any]]:

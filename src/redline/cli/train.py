@@ -27,7 +27,7 @@ from redline.classifier.corpus import build, summary
     show_default="the bundle shipped in the package",
     help="Where to write the bundle.",
 )
-@click.option("--epochs", default=2, show_default=True, help="Fine-tuning epochs.")
+@click.option("--epochs", default=3, show_default=True, help="Fine-tuning epochs.")
 @click.option(
     "--max-tokens", default=128, show_default=True, help="Tokens the fine-tuned tier reads."
 )
