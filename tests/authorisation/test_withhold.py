@@ -168,3 +168,14 @@ def test_a_call_split_across_data_lines_or_left_unterminated_is_still_withheld()
     chunks, withholder = run_stream(split + finish, 10_000)
     assert [item.call.tool for item in withholder.held] == ["engage_target"]
     assert all("tool_calls" not in choice["delta"] for c in chunks for choice in c["choices"])
+
+
+def test_stream_events_with_nothing_to_withhold_pass_byte_for_byte() -> None:
+    text = b'data: {"choices": [{"index": 0, "delta": {"content": "Hi"}}],  "id": "c1"}\n\n'
+    done = b"data: [DONE]\n\n"
+
+    async def go() -> list[bytes]:
+        withholder = StreamWithholder(hold_engagements)
+        return await withholder.feed(text + done) + await withholder.finish()
+
+    assert b"".join(asyncio.run(go())) == text + done

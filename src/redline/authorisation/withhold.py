@@ -197,6 +197,8 @@ class StreamWithholder:
         out: list[bytes] = []
         for choice in finishing:
             out += await self._settle(chunk, choice)
+        if not stripped and not out:
+            return [event + b"\n\n"]  # nothing to withhold: the upstream's bytes, unchanged
         if stripped and not finishing and _empty(choices) and not chunk.get("usage"):
             return out
         return [*out, b"data: " + orjson.dumps(chunk) + b"\n\n"]
