@@ -88,8 +88,10 @@ class TransformerClassifier:
     """
 
     def __init__(
-        self, model_path: Path, tokenizer: Tokenizer, temperature: float, *, threads: int = 1
+        self, model_path: Path, tokenizer: Tokenizer, temperature: float, *, threads: int = 2
     ) -> None:
+        # Two intra-op threads: measured faster both per text and under concurrent gateway load
+        # (docs/performance.md), since most requests never reach this tier and leave a core idle.
         self.session = onnx_session(model_path, threads)
         self.tokenizer = tokenizer
         self.temperature = temperature
