@@ -288,3 +288,14 @@ def test_the_check_endpoint_decides_governed_tools_as_the_chat_endpoint_does(
     governed = [reason for reason in reasons if reason["code"].startswith("force_control:")]
     assert [reason["clause"] for reason in governed] == ["UOF-3"]
     assert governed[0]["code"] == "force_control:weapons-employment"
+
+
+def test_arguments_that_repeat_a_key_are_held_as_malformed(
+    start_gateway: StartGateway, fake_openai: FakeOpenAI
+) -> None:
+    crew = people(start_gateway(fake_openai))
+    ambiguous = '{"target_id": "T-17", "target_id": "T-99"}'  # which one would be engaged?
+    raw = crew.propose(fake_openai, [{"name": "get_weather", "arguments": ambiguous}])
+    hold = crew.hold(raw.headers["x-redline-holds"])
+    assert hold["call"]["arguments_valid"] is False
+    assert hold["call"]["arguments"] == ambiguous

@@ -11,6 +11,7 @@ from redline.authorisation.tokens import (
     TOKEN_TYPE,
     TokenClaims,
     arguments_digest,
+    canonical_arguments,
     issue_token,
     new_claims,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "TokenRefused",
     "UsedTokens",
     "arguments_digest",
+    "canonical_arguments",
     "issue_token",
     "load_jwks",
     "new_claims",

@@ -15,8 +15,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
-import orjson
-
 from redline.authorisation.controls import Governance
 from redline.authorisation.holds import (
     Approval,
@@ -32,7 +30,12 @@ from redline.authorisation.holds import (
     new_hold_id,
 )
 from redline.authorisation.keys import Keyring
-from redline.authorisation.tokens import TokenClaims, issue_token, new_claims
+from redline.authorisation.tokens import (
+    TokenClaims,
+    canonical_arguments,
+    issue_token,
+    new_claims,
+)
 from redline.authorisation.verifier import TokenRefused, verify
 from redline.authorisation.withhold import HeldCall, ProposedCall
 from redline.canonical import canonical_json, sha256_digest
@@ -326,17 +329,13 @@ class _StoreReplayGuard:
 
 
 def _canonical_arguments(arguments: str) -> str | None:
-    """RFC 8785 text of the arguments, or None unless they are one JSON object."""
+    """RFC 8785 text of the arguments, or None unless they are one JSON object that reads one
+    way only (no repeated key, no number without an exact form): the bytes a token will bind."""
     try:
-        value = orjson.loads(arguments)
-    except orjson.JSONDecodeError:
+        canonical = canonical_arguments(arguments)
+    except ValueError:
         return None
-    if not isinstance(value, dict):
-        return None
-    try:
-        return canonical_json(value).decode()
-    except (TypeError, ValueError):
-        return None
+    return canonical.decode() if canonical.startswith(b"{") else None
 
 
 def _ref(hold: Hold) -> HoldRef:

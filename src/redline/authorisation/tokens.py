@@ -88,8 +88,8 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"arguments hold {name}, which is not JSON")
 
 
-def arguments_digest(arguments: str | bytes | Mapping[str, Any] | list[Any]) -> str:
-    """SHA-256 (hex) of the RFC 8785 canonical JSON of a tool call's arguments.
+def canonical_arguments(arguments: str | bytes | Mapping[str, Any] | list[Any]) -> bytes:
+    """The RFC 8785 canonical JSON of a tool call's arguments: the bytes a token binds.
 
     Text or bytes are parsed as JSON first, so key order and whitespace do not matter but every
     value and key does. Raises ``ValueError`` if the arguments are not JSON, repeat a key, or
@@ -108,9 +108,14 @@ def arguments_digest(arguments: str | bytes | Mapping[str, Any] | list[Any]) -> 
     elif isinstance(arguments, Mapping):
         value = dict(arguments)
     try:
-        return hashlib.sha256(canonical_json(value)).hexdigest()
+        return canonical_json(value)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"arguments cannot be canonicalised (RFC 8785): {exc}") from None
+
+
+def arguments_digest(arguments: str | bytes | Mapping[str, Any] | list[Any]) -> str:
+    """SHA-256 (hex) of ``canonical_arguments(arguments)``; raises ``ValueError`` as it does."""
+    return hashlib.sha256(canonical_arguments(arguments)).hexdigest()
 
 
 def new_claims(
