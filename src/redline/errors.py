@@ -22,7 +22,8 @@
     │   ├── HoldExpired          hold_expired           (409)
     │   ├── HoldDenied           hold_denied            (409)
     │   ├── HoldApproved         hold_approved          (409) already fully approved
-    │   └── MalformedCall        malformed_call         (409) arguments not JSON: deny only
+    │   ├── MalformedCall        malformed_call         (409) arguments not JSON: deny only
+    │   └── Conflict             conflict               (409) another gateway changed the hold
     ├── LedgerUnavailable (503)  ledger_unavailable     fail closed: nothing leaves unrecorded
     └── CosignatureOverdue (503) cosignature_overdue    the pack's co-signing deadline has passed
 
@@ -155,6 +156,11 @@ class HoldApproved(AuthorisationRefused):
 class MalformedCall(AuthorisationRefused):
     status = 409
     code = "malformed_call"
+
+
+class Conflict(AuthorisationRefused):
+    status = 409
+    code = "conflict"
 
 
 class LedgerUnavailable(RedlineError):

@@ -129,6 +129,12 @@ def people(gateway: RunningGateway) -> People:
     )
 
 
+def post_as_client(gateway: RunningGateway, path: str, body: dict[str, Any]) -> httpx.Response:
+    """A raw POST with the gateway's client key, for bodies the SDK would not send."""
+    headers = {"Authorization": f"Bearer {gateway.client_key}"}
+    return httpx.post(f"{gateway.url}{path}", headers=headers, json=body, timeout=30)
+
+
 def policy_with(tmp_path: Path, **control: Any) -> str:
     """The shipped pack with its force control changed, written to a file the gateway loads."""
     pack = load_pack("agreement")

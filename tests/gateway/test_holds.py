@@ -7,7 +7,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import httpx2 as httpx
 import openai
 import orjson
 import pytest
@@ -24,6 +23,7 @@ from tests.gateway.holds_support import (
     TOOLS,
     StartGateway,
     people,
+    post_as_client,
 )
 
 
@@ -141,7 +141,11 @@ def test_an_answer_without_governed_calls_is_passed_byte_for_byte(
     start_gateway: StartGateway, fake_openai: FakeOpenAI
 ) -> None:
     crew = people(start_gateway(fake_openai))
-    raw = crew.propose(fake_openai, [{"name": "get_weather", "arguments": '{"grid": "X"}'}])
+    scripted = fake_openai.reply(tool_calls=[{"name": "get_weather", "arguments": '{"grid": "X"}'}])
+    raw = crew.gateway.openai().chat.completions.with_raw_response.create(
+        model="gpt-fake", messages=CONVERSATION, tools=TOOLS
+    )
+    assert scripted.choices_json in raw.http_response.content  # the vendor's bytes, as sent
     assert "x-redline-holds" not in raw.headers
     assert "redline" not in orjson.loads(raw.http_response.content)
     assert crew.steps() == []
@@ -200,10 +204,10 @@ def test_the_deprecated_functions_interface_is_refused(
     start_gateway: StartGateway, fake_openai: FakeOpenAI
 ) -> None:
     gateway = start_gateway(fake_openai)
-    answer = httpx.post(
-        f"{gateway.url}/v1/chat/completions",
-        headers={"Authorization": f"Bearer {gateway.client_key}"},
-        json={"model": "gpt-fake", "messages": CONVERSATION, "functions": [ENGAGE["function"]]},
+    answer = post_as_client(
+        gateway,
+        "/v1/chat/completions",
+        {"model": "gpt-fake", "messages": CONVERSATION, "functions": [ENGAGE["function"]]},
     )
     assert answer.status_code == 400
     assert answer.json()["error"]["param"] == "functions"
@@ -277,11 +281,7 @@ def test_the_check_endpoint_decides_governed_tools_as_the_chat_endpoint_does(
     start_gateway: StartGateway, fake_openai: FakeOpenAI
 ) -> None:
     gateway = start_gateway(fake_openai)
-    answer = httpx.post(
-        f"{gateway.url}/v1/check",
-        headers={"Authorization": f"Bearer {gateway.client_key}"},
-        json={"messages": CONVERSATION, "tools": TOOLS},
-    )
+    answer = post_as_client(gateway, "/v1/check", {"messages": CONVERSATION, "tools": TOOLS})
     assert answer.status_code == 200
     assert answer.headers["x-redline-decision"] in ("annotate", "hold")
     reasons = answer.json()["reasons"]

@@ -39,7 +39,7 @@ from redline.authorisation.tokens import (
 from redline.authorisation.verifier import TokenRefused, verify
 from redline.authorisation.withhold import HeldCall, ProposedCall
 from redline.canonical import canonical_json, sha256_digest
-from redline.errors import AuthorisationRefused, LedgerUnavailable, NotFound, RedlineError
+from redline.errors import Conflict, LedgerUnavailable, NotFound, RedlineError
 from redline.ledger import LedgerAppender, new_decision_id
 from redline.ledger.authorisation_entry import AuthorisationDraft, HoldRef, Step
 from redline.policy import PolicyPack
@@ -48,11 +48,6 @@ from redline.store import Content, Store
 
 VIEWER_ROLES = (Role.AUTHORISER, Role.AUDITOR, Role.ADMIN)
 MAX_SCAN = 5000  # holds read to answer a "pending" or "expired" listing
-
-
-class Conflict(AuthorisationRefused):
-    status = 409
-    code = "conflict"
 
 
 class Authoriser:

@@ -34,6 +34,8 @@ import orjson
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from redline.files import write_file
+
 __all__ = ["Keyring", "SigningKey", "key_id", "load_jwks"]
 
 _ACTIVE = "active"
@@ -73,21 +75,6 @@ class SigningKey:
             "alg": "EdDSA",
             "use": "sig",
         }
-
-
-def _write_new(path: Path, data: bytes, mode: int) -> None:
-    """Create ``path`` with exactly ``mode`` (whatever the umask), durably; never overwrite."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), mode)
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-    except BaseException:
-        with contextlib.suppress(OSError):
-            path.unlink()
-        raise
 
 
 class Keyring:
@@ -157,7 +144,7 @@ class Keyring:
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        _write_new(self.folder / f"{key.kid}.pem", pem, 0o600)
+        write_file(self.folder / f"{key.kid}.pem", pem, 0o600, overwrite=False)
         return key
 
     def _write_pointer(self, kid: str) -> Path:

@@ -22,18 +22,18 @@ strictly: only the canonical encoding of a value is accepted.
 from __future__ import annotations
 
 import base64
-import contextlib
 import enum
 import hashlib
 import os
 import re
-import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from redline.files import write_file
 
 __all__ = [
     "HASH_SIZE",
@@ -254,29 +254,6 @@ class Checkpoint:
         return cls(origin, int(size_text), root, tuple(extensions))
 
 
-def _write_file(path: str | os.PathLike[str], data: bytes, mode: int, *, overwrite: bool) -> None:
-    """Write ``data`` with exactly ``mode``; never leaves a partly written file at ``path``."""
-    target = os.fspath(path)
-    if overwrite:
-        directory = os.path.dirname(os.path.abspath(target))
-        fd, written = tempfile.mkstemp(dir=directory, prefix=".", suffix=".tmp")
-    else:
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-        written = target
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), mode)
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if overwrite:
-            os.replace(written, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(written)
-        raise
-
-
 def _read_key_file(path: str | os.PathLike[str]) -> str:
     with open(path, encoding="utf-8") as handle:
         return handle.read().strip()
@@ -358,7 +335,7 @@ class VerifierKey:
     def save(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> None:
         """Write the vkey and a newline to ``path`` (mode 0644); refuse to replace a file unless
         ``overwrite``."""
-        _write_file(path, (self.to_vkey() + "\n").encode("utf-8"), 0o644, overwrite=overwrite)
+        write_file(path, (self.to_vkey() + "\n").encode("utf-8"), 0o644, overwrite=overwrite)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> VerifierKey:
@@ -478,7 +455,7 @@ class SigningKey:
     def save(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> None:
         """Write the signer key and a newline to ``path`` with mode 0600 (whatever the umask);
         refuse to replace an existing file unless ``overwrite``, which replaces it atomically."""
-        _write_file(path, (self.to_skey() + "\n").encode("utf-8"), 0o600, overwrite=overwrite)
+        write_file(path, (self.to_skey() + "\n").encode("utf-8"), 0o600, overwrite=overwrite)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> SigningKey:
