@@ -134,6 +134,18 @@ def test_unleet_changes_only_the_leet_tokens_around_numbers() -> None:
     assert view("tr4ck 555-0134 n0w", "unleet").text == "track 555-0134 now"
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["Q3 targets for the team", "VEX V5 robot", "M270 platoon", "where is 1Z999AA10123456784"],
+)
+def test_unleet_leaves_codes_and_reference_numbers_alone(text: str) -> None:
+    assert "unleet" not in names(text)
+
+
+def test_unleet_reads_every_word_once_one_word_is_plainly_leet() -> None:
+    assert view("7h3y r35157 0n 7h3 5h007 f1r57", "unleet").text == "they resist on the shoot first"
+
+
 def test_unleet_reads_multi_character_letters() -> None:
     assert view("|\\/|onitor \\/\\/atc|-| t|-|em", "unleet").text == "monitor watch them"
 

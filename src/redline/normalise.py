@@ -152,8 +152,17 @@ _LEET_CHAR = re.compile(r"[0-9@$!|+(]")
 _WORDLIKE_SYMBOLS = "_@$!|+("
 _WORDLIKE_RUN = re.compile(r"[\w@$!|+(]*+")
 _ASCII_LETTER = re.compile(r"[a-z]")
+# A text is read as leet only when one of its words plainly is: two letters or more, a stand-in
+# character, and no digit that stands for no letter ("2", "6"). Then every word with a letter is
+# undone, short ones ("7h3", "0f") included. Without such a word the text has codes, not leet:
+# "Q3", "V5", "M270", "1Z999AA1012" de-leet into nonsense words a classifier may read anything into.
+_NOT_LEET_DIGIT = re.compile(r"[26]")
 # "(" reads as "c" only beside a letter; elsewhere in a token it is more likely a bracket.
 _LEET_PAREN = re.compile(r"(?<=[a-z])\(|\((?=[a-z])")
+
+
+def _plainly_leet(token: str) -> bool:
+    return len(_ASCII_LETTER.findall(token)) >= 2 and _NOT_LEET_DIGIT.search(token) is None
 
 
 def _unleet_token(token: str) -> str:
@@ -183,6 +192,7 @@ def _unleet(text: str, offsets: Sequence[int]) -> tuple[str, Sequence[int]] | No
     # none, and those that occur are mostly in numbers, which are skipped without work.
     pieces: list[str] = []
     copied = pos = 0
+    plainly_leet = False
     while (hit := _LEET_CHAR.search(text, pos)) is not None:
         start = hit.start()
         while start > pos and (text[start - 1].isalnum() or text[start - 1] in _WORDLIKE_SYMBOLS):
@@ -193,10 +203,11 @@ def _unleet(text: str, offsets: Sequence[int]) -> tuple[str, Sequence[int]] | No
         if _ASCII_LETTER.search(token) is not None:
             new = _unleet_token(token)
             if new != token:
+                plainly_leet = plainly_leet or _plainly_leet(token)
                 pieces += (text[copied:start], new)
                 copied = end
         pos = end
-    if pieces:
+    if pieces and plainly_leet:
         # Leet maps one character to one, so offsets carry over unchanged.
         text = "".join(pieces) + text[copied:]
         changed = True
