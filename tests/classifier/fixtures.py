@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from redline.classifier import bundle as bundles
+from redline.classifier.corpus import split_of
 from redline.classifier.train import train
 
 SCENARIOS = {
@@ -53,7 +54,7 @@ def write_corpus(folder: Path, families_per_label: int = 10) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     families = []
     for label, texts in SCENARIOS.items():
-        for number in range(families_per_label):
+        for number in _numbers_in_every_split(label, families_per_label):
             families.append(
                 {
                     "family": f"t-{label.replace('_', '-')}-{number}",
@@ -69,6 +70,20 @@ def write_corpus(folder: Path, families_per_label: int = 10) -> Path:
             )
     (folder / "test.yaml").write_text(yaml.safe_dump(families))
     return folder
+
+
+def _numbers_in_every_split(label: str, count: int) -> list[int]:
+    """Family numbers for ``label`` chosen so dev and test each hold two of its families."""
+    wanted = {"dev": 2, "test": 2, "train": count - 4}
+    numbers: list[int] = []
+    number = 0
+    while len(numbers) < count:
+        split = split_of(f"t-{label.replace('_', '-')}-{number}")
+        if wanted[split] > 0:
+            wanted[split] -= 1
+            numbers.append(number)
+        number += 1
+    return numbers
 
 
 @pytest.fixture(scope="session")

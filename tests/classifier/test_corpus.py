@@ -33,7 +33,9 @@ def test_split_is_a_stable_hash_of_the_family() -> None:
     counts = defaultdict(int)
     for number in range(2000):
         counts[split_of(f"family-{number}")] += 1
-    assert 0.65 < counts["train"] / 2000 < 0.75
+    assert 0.73 < counts["train"] / 2000 < 0.83
+    assert 0.04 < counts["dev"] / 2000 < 0.10
+    assert 0.12 < counts["test"] / 2000 < 0.18
 
 
 def test_a_text_using_an_undefined_slot_is_refused(tmp_path: Path) -> None:
