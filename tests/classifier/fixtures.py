@@ -57,7 +57,7 @@ def write_corpus(folder: Path, families_per_label: int = 10) -> Path:
         for number in _numbers_in_every_split(label, families_per_label):
             families.append(
                 {
-                    "family": f"t-{label.replace('_', '-')}-{number}",
+                    "family": _family_id(label, number),
                     "label": label,
                     "register": "terse",
                     "topic": f"test scenario {number}",
@@ -72,13 +72,17 @@ def write_corpus(folder: Path, families_per_label: int = 10) -> Path:
     return folder
 
 
+def _family_id(label: str, number: int) -> str:
+    return f"t-{label.replace('_', '-')}-{number}"
+
+
 def _numbers_in_every_split(label: str, count: int) -> list[int]:
     """Family numbers for ``label`` chosen so dev and test each hold two of its families."""
     wanted = {"dev": 2, "test": 2, "train": count - 4}
     numbers: list[int] = []
     number = 0
     while len(numbers) < count:
-        split = split_of(f"t-{label.replace('_', '-')}-{number}")
+        split = split_of(_family_id(label, number))
         if wanted[split] > 0:
             wanted[split] -= 1
             numbers.append(number)

@@ -141,7 +141,7 @@ def _length_grouped_batches(
     return [batches[i] for i in rng.permutation(len(batches))]
 
 
-def _balanced_weights(labels: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
+def _class_weights(labels: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
     """The square root of n / (k * count).
 
     Most of the corpus is benign and a missed red line costs more than noise, so rarer categories
@@ -184,7 +184,7 @@ def _train(
         return max(0.0, (total - step) / max(1, total - warmup))
 
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
-    loss_fn = torch.nn.CrossEntropyLoss(weight=torch.from_numpy(_balanced_weights(labels)))
+    loss_fn = torch.nn.CrossEntropyLoss(weight=torch.from_numpy(_class_weights(labels)))
     rng = np.random.default_rng(seed)
     lengths = [len(row) for row in ids]
     seconds: list[float] = []
