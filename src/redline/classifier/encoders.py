@@ -7,6 +7,7 @@ fine-tuned classifier returns calibrated class probabilities.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -107,6 +108,7 @@ class TransformerClassifier:
         width = self.session.get_outputs()[0].shape[-1]
         self.classes = width if isinstance(width, int) else 5
         self._batch: tuple[Any, ThreadPoolExecutor] | None = None
+        self._batch_lock = threading.Lock()
 
     def probabilities(self, texts: Sequence[str]) -> Vectors:
         encodings = self.tokenizer.encode_batch(list(texts))
@@ -131,8 +133,10 @@ class TransformerClassifier:
         return row
 
     def _batch_runner(self) -> tuple[Any, ThreadPoolExecutor]:
-        # Built on first use, so the gateway, whose calls are small, never pays for it.
-        if self._batch is None:
-            pool = ThreadPoolExecutor(BATCH_WORKERS, thread_name_prefix="redline-classify")
-            self._batch = (onnx_session(self.model_path, 1), pool)
-        return self._batch
+        # Built on first use, so a gateway whose calls are all small never pays for it; the
+        # detector is called from several threads, hence the lock.
+        with self._batch_lock:
+            if self._batch is None:
+                pool = ThreadPoolExecutor(BATCH_WORKERS, thread_name_prefix="redline-classify")
+                self._batch = (onnx_session(self.model_path, 1), pool)
+            return self._batch
