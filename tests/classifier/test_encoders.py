@@ -32,8 +32,10 @@ def test_a_large_call_scores_every_text_exactly_as_one_at_a_time_and_in_order() 
     classifier = transformer()
     texts = (TEXTS * 3)[: max(PARALLEL_FROM, 20)]
 
-    together = classifier.probabilities(texts)
     alone = np.vstack([classifier.probabilities([text]) for text in texts])
+    assert classifier._batch is None  # small calls, as the gateway makes, never build it
+    together = classifier.probabilities(texts)
+    assert classifier._batch is not None
 
     assert together.shape == (len(texts), classifier.classes)
     assert np.array_equal(together, alone)
