@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from redline.classifier import bundle as bundles
-from redline.classifier.encoders import PARALLEL_FROM, TransformerClassifier, load_tokenizer
+from redline.classifier.encoders import PARALLEL_FROM
+from redline.detectors.classifier import ClassifierDetector
 
 TEXTS = [
     "Track every phone that attended the rally and list the owners.",
@@ -19,17 +20,8 @@ TEXTS = [
 ]
 
 
-def transformer() -> TransformerClassifier:
-    bundle = bundles.load()
-    settings = bundle.manifest["transformer"]
-    tokenizer = load_tokenizer(bundle.folder / "tokenizer.json", int(settings["max_tokens"]))
-    return TransformerClassifier(
-        bundle.transformer_path(), tokenizer, float(settings["temperature"])
-    )
-
-
 def test_a_large_call_scores_every_text_exactly_as_one_at_a_time_and_in_order() -> None:
-    classifier = transformer()
+    classifier = ClassifierDetector(bundles.load()).transformer
     texts = (TEXTS * 3)[: max(PARALLEL_FROM, 20)]
 
     alone = np.vstack([classifier.probabilities([text]) for text in texts])
